@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run calls this script).
+# Installs the Debian packages the tests drive when they are missing, then runs
+# go vet, the tests (with -race on packages that do not execute GoMLX graphs),
+# and a short fuzzing run of the audio decoder. Prints per-package and total times.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+start=$(date +%s)
+
+export GOMLX_NO_AUTO_INSTALL=1   # never download PJRT plugins
+export ASRKIT_REQUIRE_TOOLS=1    # tests that drive a tool fail, not skip, without it
+
+# command:package pairs the tests need.
+tools=(sox:sox espeak-ng:espeak-ng sclite:sctk shellcheck:shellcheck bats:bats sphinx_fe:sphinxbase-utils)
+missing=()
+for t in "${tools[@]}"; do
+  command -v "${t%%:*}" >/dev/null 2>&1 || missing+=("${t#*:}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "== installing: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+echo "== go vet"
+go vet ./...
+
+# Packages that execute GoMLX graphs are 5-10x slower under -race: run them without it.
+race=() plain=()
+while read -r pkg deps; do
+  case " $deps " in
+    *" github.com/gomlx/gomlx/pkg/core/graph "*) plain+=("$pkg") ;;
+    *) race+=("$pkg") ;;
+  esac
+done < <(go list -f '{{.ImportPath}} {{join .Deps " "}}' ./...)
+
+status=0
+if [ ${#race[@]} -gt 0 ]; then
+  echo "== go test -race (${#race[@]} packages)"
+  go test -race -timeout 15m "${race[@]}" || status=1
+fi
+if [ ${#plain[@]} -gt 0 ]; then
+  echo "== go test (${#plain[@]} packages that execute GoMLX graphs)"
+  go test -timeout 20m "${plain[@]}" || status=1
+fi
+
+if go list ./asr/features >/dev/null 2>&1 && grep -qs 'func FuzzDecode' asr/features/*_test.go; then
+  echo "== fuzz asr/features FuzzDecode (20s)"
+  go test -run '^$' -fuzz '^FuzzDecode$' -fuzztime 20s ./asr/features || status=1
+fi
+
+echo "== total $(( $(date +%s) - start ))s"
+exit $status
