@@ -1,0 +1,301 @@
+package model
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // GoMLX model code reads best with the graph ops unqualified.
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/layers"
+	"github.com/gomlx/gomlx/pkg/ml/layers/activations"
+)
+
+// Scope is the context scope that holds every model variable ("/model/...").
+// LogProbs enters it itself: pass the root context.
+const Scope = "model"
+
+// maskedLogit is added to the attention logits of padded keys. It is large
+// enough that exp underflows to exactly zero in float32, and small enough
+// that adding it to a logit stays finite.
+const maskedLogit = -1e9
+
+// LogProbs builds the acoustic model on ctx and returns per-frame CTC
+// log-probabilities [B, T', V] (float32, log-softmax over V) and the number
+// of valid output frames per utterance, outLengths [B] int32 =
+// ceil(lengths/4) (see OutputLength), with T' = OutputLength(T).
+//
+// feats are normalised log-mel features [B, T, cfg.InputDim] float32 and
+// lengths [B] int32 the number of valid frames of each utterance; frames at
+// or past an utterance's length are ignored, so an utterance gives the same
+// log-probs alone and padded inside a batch. Output frames at or past
+// outLengths hold finite values that callers must ignore.
+//
+// Dropout is applied only when training is true. The variables live under
+// ctx.In(Scope); zero fields of cfg take their preset's values.
+//
+// Like every GoMLX graph function, LogProbs panics on invalid input (an
+// invalid cfg, or inputs of the wrong shape or dtype); context.Exec turns
+// the panic into an error. Call cfg.Validate first to get the error early.
+func LogProbs(ctx *context.Context, cfg Config, feats, lengths *Node, training bool) (logProbs, outLengths *Node) {
+	m := newBuilder(ctx, cfg, training, nil)
+	return m.logProbs(feats, lengths)
+}
+
+// builder holds what every block needs while the graph is built.
+type builder struct {
+	ctx      *context.Context // the model's root scope
+	cfg      Config           // resolved
+	training bool
+	trace    func(name string, x *Node)
+}
+
+func newBuilder(ctx *context.Context, cfg Config, training bool, trace func(string, *Node)) *builder {
+	c, err := cfg.Resolve()
+	if err != nil {
+		panic(err)
+	}
+	return &builder{ctx: ctx.In(Scope), cfg: c, training: training, trace: trace}
+}
+
+// record documents (and asserts) the shape after a block.
+func (m *builder) record(name string, x *Node, dims ...int) {
+	x.AssertDims(dims...)
+	if m.trace != nil {
+		m.trace(name, x)
+	}
+}
+
+func (m *builder) logProbs(feats, lengths *Node) (logProbs, outLengths *Node) {
+	c := m.cfg
+	if feats.Rank() != 3 || feats.Shape().Dim(2) != c.InputDim || feats.DType() != dtypes.Float32 {
+		panic(fmt.Errorf("model: features must be float32 [batch, frames, %d], got %s", c.InputDim, feats.Shape()))
+	}
+	batch, frames := feats.Shape().Dim(0), feats.Shape().Dim(1)
+	if !lengths.Shape().Equal(shapes.Make(dtypes.Int32, batch)) {
+		panic(fmt.Errorf("model: lengths must be int32 [%d] to match features %s, got %s", batch, feats.Shape(), lengths.Shape()))
+	}
+	m.record("input", feats, batch, frames, c.InputDim)
+
+	x, outLengths := m.subsample(m.ctx.In("subsampling"), feats, lengths)
+	steps := OutputLength(frames)
+
+	mask := frameMask(outLengths, steps)        // [B, T', 1] float: 1 on valid frames
+	keyBias := attentionKeyBias(outLengths, steps) // [B, 1, 1, T']: 0 or maskedLogit
+	rope := newRotary(x.Graph(), steps, c.DModel/c.NumHeads)
+
+	x = m.dropout(x)
+	for i := range c.NumLayers {
+		x = m.conformerBlock(m.ctx.In("encoder").Inf("layer_%02d", i), x, mask, keyBias, rope)
+		m.record(fmt.Sprintf("encoder/layer_%02d", i), x, batch, steps, c.DModel)
+	}
+
+	logits := layers.Dense(m.ctx.In("output"), x, true, c.VocabSize)
+	logProbs = LogSoftmax(logits, -1)
+	m.record("output", logProbs, batch, steps, c.VocabSize)
+	return logProbs, outLengths
+}
+
+// subsample reduces the frame rate by 4 with two stride-2 stages, each of
+// which stacks pairs of frames and applies Dense + ReLU. On the pure-Go
+// backend this is several times faster than a strided convolution and
+// needs no convolution gradient. Frames past each utterance's length are
+// zeroed before each stage, so the last (partial) pair sees zeros exactly as
+// it would if the utterance were alone.
+func (m *builder) subsample(ctx *context.Context, x, lengths *Node) (*Node, *Node) {
+	c := m.cfg
+	g := x.Graph()
+	batch, frames := x.Shape().Dim(0), x.Shape().Dim(1)
+	steps := OutputLength(frames)
+
+	x = Mul(x, frameMask(lengths, frames))
+	if pad := steps*SubsamplingFactor - frames; pad > 0 {
+		x = Concatenate([]*Node{x, Zeros(g, shapes.Make(x.DType(), batch, pad, c.InputDim))}, 1)
+	}
+	x = Reshape(x, batch, 2*steps, 2*c.InputDim)
+	x = activations.Relu(layers.Dense(ctx.In("stage1"), x, true, c.SubsamplingDim))
+	halfLengths := halve(lengths)
+	x = Mul(x, frameMask(halfLengths, 2*steps))
+	m.record("subsampling/stage1", x, batch, 2*steps, c.SubsamplingDim)
+
+	x = Reshape(x, batch, steps, 2*c.SubsamplingDim)
+	x = activations.Relu(layers.Dense(ctx.In("stage2"), x, true, c.DModel))
+	outLengths := halve(halfLengths)
+	x = Mul(x, frameMask(outLengths, steps))
+	m.record("subsampling/stage2", x, batch, steps, c.DModel)
+	return x, outLengths
+}
+
+// halve returns ceil(n/2) for int32 lengths.
+func halve(n *Node) *Node {
+	return Div(AddScalar(n, 1), Scalar(n.Graph(), n.DType(), 2))
+}
+
+// conformerBlock is one Conformer block (Gulati et al. 2020) with pre-norm
+// residual branches: ½·FFN, self-attention, convolution module, ½·FFN and a
+// final LayerNorm.
+func (m *builder) conformerBlock(ctx *context.Context, x, mask, keyBias *Node, rope *rotary) *Node {
+	x = Add(x, MulScalar(m.feedForward(ctx.In("ffn1"), x), 0.5))
+	x = Add(x, m.dropout(m.selfAttention(ctx.In("attention"), x, keyBias, rope)))
+	x = Add(x, m.dropout(m.convModule(ctx.In("conv"), x, mask)))
+	x = Add(x, MulScalar(m.feedForward(ctx.In("ffn2"), x), 0.5))
+	return m.layerNorm(ctx.In("norm_out"), x)
+}
+
+// feedForward is LayerNorm → Dense(FFNDim) → Swish → dropout → Dense(DModel) → dropout.
+func (m *builder) feedForward(ctx *context.Context, x *Node) *Node {
+	y := m.layerNorm(ctx.In("norm"), x)
+	y = activations.Swish(layers.Dense(ctx.In("hidden"), y, true, m.cfg.FFNDim))
+	y = m.dropout(y)
+	y = layers.Dense(ctx.In("project"), y, true, m.cfg.DModel)
+	return m.dropout(y)
+}
+
+// selfAttention is multi-head self-attention with rotary position
+// embeddings (RoPE, Su et al. 2021) on queries and keys, so that the logits
+// depend only on relative positions. Padded keys get maskedLogit.
+func (m *builder) selfAttention(ctx *context.Context, x, keyBias *Node, rope *rotary) *Node {
+	c := m.cfg
+	batch, steps := x.Shape().Dim(0), x.Shape().Dim(1)
+	heads, headDim := c.NumHeads, c.DModel/c.NumHeads
+
+	y := m.layerNorm(ctx.In("norm"), x)
+	split := func(name string) *Node {
+		return Reshape(layers.Dense(ctx.In(name), y, true, c.DModel), batch, steps, heads, headDim)
+	}
+	// The 1/sqrt(headDim) logit scale is folded into the queries.
+	q := MulScalar(rope.apply(split("query")), 1/math.Sqrt(float64(headDim)))
+	k := rope.apply(split("key"))
+	v := split("value")
+
+	logits := Einsum("bqhd,bkhd->bhqk", q, k) // [B, H, T', T']
+	logits = Add(logits, keyBias)
+	weights := Softmax(logits, -1)
+	out := Einsum("bhqk,bkhd->bqhd", weights, v)
+	out = Reshape(out, batch, steps, c.DModel)
+	return layers.Dense(ctx.In("output"), out, true, c.DModel)
+}
+
+// convModule is the Conformer convolution module: LayerNorm → pointwise GLU →
+// zero padded frames → depthwise convolution over time → LayerNorm → Swish →
+// pointwise Dense. NeMo uses BatchNorm after the depthwise convolution;
+// LayerNorm is used here so that no statistic depends on padding or on the
+// other utterances of a batch.
+func (m *builder) convModule(ctx *context.Context, x, mask *Node) *Node {
+	d := m.cfg.DModel
+	y := m.layerNorm(ctx.In("norm"), x)
+	value := layers.Dense(ctx.In("glu_value"), y, true, d)
+	gate := layers.Dense(ctx.In("glu_gate"), y, true, d)
+	y = Mul(value, Sigmoid(gate))
+	y = Mul(y, mask)
+	y = depthwiseConv(ctx.In("depthwise"), y, m.cfg.ConvKernel)
+	y = activations.Swish(m.layerNorm(ctx.In("norm_depthwise"), y))
+	return layers.Dense(ctx.In("pointwise"), y, true, d)
+}
+
+// depthwiseConv convolves each channel of x [B, T, C] over time with its own
+// kernel of odd size k, "same" zero padding, plus a bias. It is written as a
+// sum of k shifted copies (Concatenate + Slice + Mul + Add): the same
+// arithmetic as a grouped convolution, but made of ops that the pure-Go
+// backend runs at memory speed and differentiates without ConvGeneral.
+func depthwiseConv(ctx *context.Context, x *Node, k int) *Node {
+	g := x.Graph()
+	batch, steps, channels := x.Shape().Dim(0), x.Shape().Dim(1), x.Shape().Dim(2)
+	kernel := ctx.VariableWithShape("kernel", shapes.Make(x.DType(), k, channels)).ValueGraph(g)
+	bias := ctx.VariableWithShape("bias", shapes.Make(x.DType(), channels)).ValueGraph(g)
+
+	half := k / 2
+	if half > 0 {
+		zeros := Zeros(g, shapes.Make(x.DType(), batch, half, channels))
+		x = Concatenate([]*Node{zeros, x, zeros}, 1)
+	}
+	var out *Node
+	for tap := range k {
+		shifted := Slice(x, AxisRange(), AxisRange(tap, tap+steps))
+		w := Reshape(Slice(kernel, AxisElem(tap)), 1, 1, channels)
+		term := Mul(shifted, w)
+		if out == nil {
+			out = term
+		} else {
+			out = Add(out, term)
+		}
+	}
+	return Add(out, Reshape(bias, 1, 1, channels))
+}
+
+func (m *builder) layerNorm(ctx *context.Context, x *Node) *Node {
+	return layers.LayerNormalization(ctx, x, -1).Epsilon(m.cfg.LayerNormEpsilon).Done()
+}
+
+// dropout zeroes each value with probability cfg.Dropout during training
+// and scales the rest by 1/(1-rate); it is the identity otherwise.
+func (m *builder) dropout(x *Node) *Node {
+	rate := *m.cfg.Dropout
+	if !m.training || rate == 0 {
+		return x
+	}
+	g := x.Graph()
+	keep := GreaterOrEqual(m.ctx.RandomUniform(g, x.Shape()), Scalar(g, x.DType(), rate))
+	scale := ConvertDType(keep, x.DType())
+	return Mul(x, MulScalar(scale, 1/(1-rate)))
+}
+
+// frameMask returns a float32 [B, T, 1] mask that is 1 for frames before
+// each utterance's length and 0 after.
+func frameMask(lengths *Node, steps int) *Node {
+	g := lengths.Graph()
+	positions := Iota(g, shapes.Make(lengths.DType(), 1, steps), 1)
+	valid := LessThan(positions, InsertAxes(lengths, -1)) // [B, T]
+	return InsertAxes(ConvertDType(valid, dtypes.Float32), -1)
+}
+
+// attentionKeyBias returns [B, 1, 1, T]: 0 for valid keys, maskedLogit for
+// padded ones, to be added to attention logits [B, H, Tq, Tk].
+func attentionKeyBias(lengths *Node, steps int) *Node {
+	invalid := OneMinus(frameMask(lengths, steps)) // [B, T, 1]
+	batch := lengths.Shape().Dim(0)
+	return Reshape(MulScalar(invalid, maskedLogit), batch, 1, 1, steps)
+}
+
+// rotary holds the constant tables of rotary position embeddings for one
+// sequence length and head width.
+type rotary struct {
+	cos, sin *Node // [1, T, 1, D]
+	rotate   *Node // [D, D]: x·rotate = (-x[D/2:], x[:D/2])
+}
+
+// newRotary builds the tables for positions 0..steps-1 and frequencies
+// 10000^(-2i/headDim), in the "rotate half" layout.
+func newRotary(g *Graph, steps, headDim int) *rotary {
+	half := headDim / 2
+	cos := make([]float32, steps*headDim)
+	sin := make([]float32, steps*headDim)
+	for t := range steps {
+		for i := range half {
+			angle := float64(t) * math.Pow(10000, -2*float64(i)/float64(headDim))
+			c, s := float32(math.Cos(angle)), float32(math.Sin(angle))
+			cos[t*headDim+i], cos[t*headDim+half+i] = c, c
+			sin[t*headDim+i], sin[t*headDim+half+i] = s, s
+		}
+	}
+	rot := make([][]float32, headDim)
+	for i := range rot {
+		rot[i] = make([]float32, headDim)
+	}
+	for j := range half {
+		rot[j+half][j] = -1 // out[j] = -x[j+half]
+		rot[j][j+half] = 1  // out[j+half] = x[j]
+	}
+	return &rotary{
+		cos:    Reshape(Const(g, cos), 1, steps, 1, headDim),
+		sin:    Reshape(Const(g, sin), 1, steps, 1, headDim),
+		rotate: Const(g, rot),
+	}
+}
+
+// apply rotates x [B, T, H, D] by its position: x·cos + rotateHalf(x)·sin.
+func (r *rotary) apply(x *Node) *Node {
+	rotated := Einsum("bthd,de->bthe", x, r.rotate)
+	return Add(Mul(x, r.cos), Mul(rotated, r.sin))
+}
