@@ -81,7 +81,7 @@ func (m *builder) logProbs(feats, lengths *Node) (logProbs, outLengths *Node) {
 	x, outLengths := m.subsample(m.ctx.In("subsampling"), feats, lengths)
 	steps := OutputLength(frames)
 
-	mask := frameMask(outLengths, steps)        // [B, T', 1] float: 1 on valid frames
+	mask := frameMask(outLengths, steps)           // [B, T', 1] float: 1 on valid frames
 	keyBias := attentionKeyBias(outLengths, steps) // [B, 1, 1, T']: 0 or maskedLogit
 	rope := newRotary(x.Graph(), steps, c.DModel/c.NumHeads)
 
