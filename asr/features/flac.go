@@ -67,4 +67,3 @@ func decodeFLAC(br *bufio.Reader) (a *Audio, err error) {
 	}
 	return &Audio{Samples: out, SampleRate: int(info.SampleRate), Channels: int(info.NChannels), Format: "flac"}, nil
 }
-
