@@ -1,0 +1,254 @@
+package data
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/asrkit/asrkit/asr/features"
+)
+
+// Cache is a folder of log-mel features, one checksummed file per utterance
+// (see the package documentation for the format). Its name carries a hash of
+// the feature configuration, so a different configuration uses a different
+// folder and nothing computed with the old one is ever read. A Cache is safe
+// for concurrent use.
+type Cache struct {
+	dir  string
+	ext  *features.Extractor
+	fcfg features.Config
+}
+
+// cacheKey identifies a feature configuration and the entry format.
+func cacheKey(fcfg features.Config) (string, []byte, error) {
+	js, err := json.MarshalIndent(fcfg.WithDefaults(), "", "  ")
+	if err != nil {
+		return "", nil, err
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "asrkit feature cache entry v%d\n", entryVersion)
+	h.Write(js)
+	return hex.EncodeToString(h.Sum(nil)[:6]), js, nil
+}
+
+// OpenCache opens (creating it when needed) the cache for the feature
+// configuration fcfg under root: root/features-<hash of fcfg>/.
+func OpenCache(root string, fcfg features.Config) (*Cache, error) {
+	if err := fcfg.Validate(); err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
+	}
+	ext, err := features.NewExtractor(fcfg)
+	if err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
+	}
+	key, js, err := cacheKey(fcfg)
+	if err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
+	}
+	c := &Cache{dir: filepath.Join(root, "features-"+key), ext: ext, fcfg: fcfg.WithDefaults()}
+	if err := os.MkdirAll(c.dir, 0o755); err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
+	}
+	cfgPath := filepath.Join(c.dir, "features.json")
+	if old, err := os.ReadFile(cfgPath); err != nil || string(old) != string(js) {
+		if err := writeFileAtomic(cfgPath, js); err != nil {
+			return nil, fmt.Errorf("cache: %w", err)
+		}
+	}
+	return c, nil
+}
+
+// Dir returns the cache folder.
+func (c *Cache) Dir() string { return c.dir }
+
+// Extractor returns the extractor the cache computes features with.
+func (c *Cache) Extractor() *features.Extractor { return c.ext }
+
+func (c *Cache) path(id string) string {
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	name := fmt.Sprintf("%016x", h.Sum64())
+	return filepath.Join(c.dir, name[:2], name+".lmf")
+}
+
+// removeTemporaries deletes the temporary files an interrupted build left.
+func (c *Cache) removeTemporaries() {
+	filepath.WalkDir(c.dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.Contains(d.Name(), ".tmp-") {
+			os.Remove(p)
+		}
+		return nil
+	})
+}
+
+// ditherSeed is the fixed dither seed of a training utterance (never 0).
+func ditherSeed(id string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte("asrkit dither\x00"))
+	h.Write([]byte(id))
+	return h.Sum64() | 1
+}
+
+// wantSeed is the dither seed an utterance's features are computed with:
+// training features are dithered, evaluation features are not (as at
+// inference).
+func wantSeed(u *Utterance) uint64 {
+	if u.Split == Train {
+		return ditherSeed(u.ID)
+	}
+	return 0
+}
+
+// Load reads the cached features of u into a LogMel whose Data reuses buf
+// when it is large enough. An entry that is missing, for another id, or
+// corrupt gives an error (wrapping ErrCorruptCache when corrupt).
+func (c *Cache) Load(u *Utterance, buf []float32) (*features.LogMel, error) {
+	b, err := os.ReadFile(c.path(u.ID))
+	if err != nil {
+		return nil, fmt.Errorf("cache: %s: %w", u.ID, err)
+	}
+	m, data, err := decodeEntry(b, buf)
+	if err != nil {
+		return nil, fmt.Errorf("cache: %s (%s): %w", u.ID, c.path(u.ID), err)
+	}
+	if m.ID != u.ID {
+		return nil, fmt.Errorf("cache: %s: %w: entry holds %q", u.ID, ErrCorruptCache, m.ID)
+	}
+	return &features.LogMel{Data: data, Frames: m.Frames, Bands: m.Bands}, nil
+}
+
+// stageTimes accumulates the time spent in each stage of a build, summed
+// over workers.
+type stageTimes struct {
+	verify, decode, resample, logmel, write atomic.Int64
+}
+
+func since(t *atomic.Int64, start time.Time) time.Time {
+	now := time.Now()
+	t.Add(int64(now.Sub(start)))
+	return now
+}
+
+// entryState says whether u's entry can be used as it is.
+type entryState int
+
+const (
+	entryMissing entryState = iota
+	entryValid
+	entryStale   // audio file or dither seed changed
+	entryCorrupt // unreadable, bad checksum, wrong id
+)
+
+// lookup checks u's entry against its audio file (size and modification
+// time) and dither seed. With verify it also reads the whole entry and checks
+// its checksum; otherwise only the header is read.
+func (c *Cache) lookup(u *Utterance, st os.FileInfo, verify bool) (entryMeta, entryState) {
+	p := c.path(u.ID)
+	var (
+		m   entryMeta
+		err error
+	)
+	if verify {
+		var b []byte
+		b, err = os.ReadFile(p)
+		if err == nil {
+			m, _, err = decodeEntry(b, nil)
+		}
+	} else {
+		m, err = readEntryMeta(p)
+	}
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return m, entryMissing
+	case err != nil:
+		return m, entryCorrupt
+	case m.ID != u.ID:
+		return m, entryMissing // another id with the same file name: recompute
+	case m.Bands != c.fcfg.NumMels:
+		return m, entryCorrupt
+	case m.SourceSize != st.Size() || m.SourceMtime != st.ModTime().UnixNano() || m.Seed != wantSeed(u):
+		return m, entryStale
+	}
+	return m, entryValid
+}
+
+// scratch is one worker's reusable state: resamplers by input rate (their
+// filter tables take longer to build than a short clip takes to resample).
+type scratch struct {
+	resamplers map[int]*features.Resampler
+}
+
+func (s *scratch) resample(x []float32, from, to int) ([]float32, error) {
+	if s == nil {
+		return features.Resample(x, from, to)
+	}
+	r := s.resamplers[from]
+	if r == nil {
+		var err error
+		if r, err = features.NewResampler(from, to); err != nil {
+			return nil, err
+		}
+		if s.resamplers == nil {
+			s.resamplers = map[int]*features.Resampler{}
+		}
+		s.resamplers[from] = r
+	}
+	r.Reset()
+	out := make([]float32, 0, int(int64(len(x))*int64(to)/int64(from))+2)
+	out = r.Process(out, x)
+	return r.Flush(out), nil
+}
+
+// compute decodes u's audio, resamples it to the feature rate, computes its
+// features and writes the entry. It returns the entry metadata and the
+// features. ws may be nil.
+func (c *Cache) compute(u *Utterance, st os.FileInfo, prof *stageTimes, ws *scratch) (entryMeta, *features.LogMel, error) {
+	t := time.Now()
+	a, err := features.DecodeFile(u.Audio)
+	if err != nil {
+		return entryMeta{}, nil, err
+	}
+	t = since(&prof.decode, t)
+	x := a.Samples
+	if a.SampleRate != c.fcfg.SampleRate {
+		if x, err = ws.resample(x, a.SampleRate, c.fcfg.SampleRate); err != nil {
+			return entryMeta{}, nil, err
+		}
+	}
+	t = since(&prof.resample, t)
+	seed := wantSeed(u)
+	var lm *features.LogMel
+	if seed != 0 {
+		lm, err = c.ext.ComputeDithered(x, seed)
+	} else {
+		lm, err = c.ext.Compute(x)
+	}
+	if err != nil {
+		return entryMeta{}, nil, err
+	}
+	t = since(&prof.logmel, t)
+	m := entryMeta{
+		ID: u.ID, Frames: lm.Frames, Bands: lm.Bands,
+		Samples: int64(len(a.Samples)), SourceRate: a.SampleRate,
+		SourceSize: st.Size(), SourceMtime: st.ModTime().UnixNano(), Seed: seed,
+	}
+	b, err := encodeEntry(m, lm.Data)
+	if err != nil {
+		return m, nil, err
+	}
+	p := c.path(u.ID)
+	if err := writeFileAtomic(p, b); err != nil {
+		return m, nil, fmt.Errorf("cache: %w", err)
+	}
+	since(&prof.write, t)
+	return m, lm, nil
+}

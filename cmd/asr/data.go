@@ -1,0 +1,381 @@
+package main
+
+import (
+	"bytes"
+
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	"go.yaml.in/yaml/v3"
+	"golang.org/x/term"
+
+	"github.com/asrkit/asrkit/asr/data"
+	"github.com/asrkit/asrkit/asr/features"
+	"github.com/asrkit/asrkit/internal/strictyaml"
+)
+
+func init() {
+	source := []cli.Flag{
+		&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "training config (YAML); its datasets: and features: sections are used"},
+		&cli.StringFlag{Name: "ljspeech", Usage: "LJSpeech-format folder (instead of, or overriding, datasets.ljspeech.path)"},
+		&cli.StringFlag{Name: "manifest", Usage: "JSONL manifest to check (instead of the config's datasets)"},
+		&cli.StringFlag{Name: "cache-dir", Usage: "feature cache folder (overrides datasets.cache_dir)"},
+		&cli.IntFlag{Name: "subsampling", Value: data.DefaultSubsampling, Usage: "the model's time subsampling, for the too-short-for-CTC check"},
+		&cli.BoolFlag{Name: "skip-invalid", Usage: "leave invalid utterances out (datasets.skip_invalid: true) instead of failing"},
+		&cli.BoolFlag{Name: "json", Usage: "print the report as JSON"},
+	}
+	commands = append(commands, &cli.Command{
+		Name:  "data",
+		Usage: "check datasets, build the feature cache, render synthetic corpora",
+		Subcommands: []*cli.Command{
+			{
+				Name:      "check",
+				Usage:     "print the dataset report (counts, hours, durations, every invalid item) without training",
+				ArgsUsage: "[LJSpeech folder | manifest.jsonl]",
+				Description: "Reads the corpus named by --config (datasets:), --ljspeech, --manifest or the\n" +
+					"argument, decodes every audio file (or reads its length from an intact cache\n" +
+					"entry) and checks every transcript. Writes nothing. Exits with status 1 when the\n" +
+					"corpus has invalid items and skip_invalid is off, as training would stop.",
+				Flags: source,
+				Action: func(c *cli.Context) error {
+					return dataCheck(c, false)
+				},
+			},
+			{
+				Name:      "prepare",
+				Usage:     "check a dataset, write its split, build its feature cache and normalisation statistics",
+				ArgsUsage: "[LJSpeech folder | manifest.jsonl]",
+				Description: "Does what training does before its first step, and prints the report and a\n" +
+					"per-stage profile of the cache build. A second run reuses the cache; a change\n" +
+					"of the features: section builds a new one.",
+				Flags: source,
+				Action: func(c *cli.Context) error {
+					return dataCheck(c, true)
+				},
+			},
+			{
+				Name:  "synth",
+				Usage: "render text lines into an LJSpeech-format corpus with espeak-ng, flite and festival",
+				Description: "Texts files hold \"id|text\", \"id|text|normalized text\" or plain-text lines\n" +
+					"(recipes/synthetic/{train,val,test}.txt). Every line is spoken by a voice drawn\n" +
+					"evenly over the installed engines, with varied speed and pitch and optional\n" +
+					"tempo, reverberation (sox), noise and gain; the result is the same for the same\n" +
+					"seed. The output folder gets metadata.csv, wavs/ (22,050 Hz mono 16-bit),\n" +
+					"lists/<texts file> (usable as datasets.split.lists), render.tsv and synth.json.\n" +
+					"Interrupted runs resume. See recipes/synthetic/README.md.",
+				Flags: []cli.Flag{
+					&cli.StringSliceFlag{Name: "texts", Usage: "texts file (repeat for several)", Required: true},
+					&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "corpus folder to write", Required: true},
+					&cli.StringSliceFlag{Name: "voices", Usage: "voices (engine:name, or an engine for all of its voices), comma-separated; default: every installed engine (see asr data voices)"},
+					&cli.Uint64Flag{Name: "seed", Usage: "seed for voices and augmentation"},
+					&cli.IntFlag{Name: "repeats", Value: 1, Usage: "render each line this many times with different voices"},
+					&cli.IntFlag{Name: "limit", Usage: "render only the first N lines of each texts file"},
+					&cli.StringFlag{Name: "speed", Value: "0.85:1.15", Usage: "speaking-rate factor range"},
+					&cli.StringFlag{Name: "pitch", Value: "-2:2", Usage: "pitch shift range in semitones"},
+					&cli.StringFlag{Name: "tempo", Value: "1", Usage: "sox tempo factor range (1: off)"},
+					&cli.Float64Flag{Name: "reverb", Usage: "probability of room reverberation (sox)"},
+					&cli.StringFlag{Name: "noise-snr", Value: "0", Usage: "SNR range in dB of added white/pink/brown noise (0: none)"},
+					&cli.StringFlag{Name: "gain", Value: "-6:0", Usage: "level change range in dB"},
+					&cli.IntFlag{Name: "workers", Usage: "clips rendered at once (0: one per core)"},
+				},
+				Action: dataSynth,
+			},
+			{
+				Name:  "voices",
+				Usage: "list the installed synthesiser voices that asr data synth uses by default",
+				Action: func(c *cli.Context) error {
+					found := false
+					for _, e := range []string{data.EngineEspeak, data.EngineFlite, data.EngineFestival} {
+						vs, err := data.InstalledVoices(c.Context, e)
+						if err != nil {
+							fmt.Fprintf(c.App.Writer, "%s: %v\n", e, err)
+							continue
+						}
+						found = true
+						names := make([]string, len(vs))
+						for i, v := range vs {
+							names[i] = v.Name
+						}
+						fmt.Fprintf(c.App.Writer, "%s (%d): %s\n", e, len(vs), strings.Join(names, " "))
+					}
+					if !found {
+						return errors.New("no speech synthesiser is installed (Debian: apt-get install espeak-ng flite festival)")
+					}
+					return nil
+				},
+			},
+		},
+	})
+}
+
+// dataFile is the part of a training config that the data commands read.
+type dataFile struct {
+	Datasets data.Config     `yaml:"datasets"`
+	Features features.Config `yaml:"features"`
+}
+
+// loadDataConfig reads the datasets: and features: sections of a training
+// config strictly (unknown keys inside them are errors with file:line) and
+// resolves relative paths against the config's folder. Other top-level
+// sections belong to the trainer and are blanked out line by line, so line
+// numbers in errors stay right.
+func loadDataConfig(path string) (dataFile, error) {
+	var out dataFile
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return out, err
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return out, strictyaml.Decode(raw, path, &out) // reports the syntax error
+	}
+	if len(doc.Content) == 1 && doc.Content[0].Kind == yaml.MappingNode {
+		m := doc.Content[0]
+		lines := strings.SplitAfter(string(raw), "\n")
+		type span struct {
+			key        string
+			start, end int // 0-based line range [start, end)
+		}
+		var spans []span
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			spans = append(spans, span{key: m.Content[i].Value, start: m.Content[i].Line - 1})
+		}
+		for i := range spans {
+			spans[i].end = len(lines)
+			if i+1 < len(spans) {
+				spans[i].end = spans[i+1].start
+			}
+		}
+		flow := false
+		for _, s := range spans {
+			if s.start < 0 || s.start >= len(lines) || !strings.HasPrefix(strings.TrimLeft(lines[s.start], "\"'"), s.key) {
+				flow = true // not one key per line: decode as it is
+			}
+		}
+		if !flow {
+			for _, s := range spans {
+				if s.key == "datasets" || s.key == "features" {
+					continue
+				}
+				for l := s.start; l < s.end; l++ {
+					lines[l] = "\n"
+				}
+			}
+			raw = []byte(strings.Join(lines, ""))
+		}
+	}
+	if err := strictyaml.Decode(raw, path, &out); err != nil {
+		return out, err
+	}
+	out.Datasets = out.Datasets.ResolvePaths(filepath.Dir(path))
+	return out, nil
+}
+
+func dataCheck(c *cli.Context, build bool) error {
+	var f dataFile
+	if p := c.String("config"); p != "" {
+		var err error
+		if f, err = loadDataConfig(p); err != nil {
+			return err
+		}
+	}
+	arg := c.Args().First()
+	if c.NArg() > 1 {
+		return fmt.Errorf("expected at most one corpus argument, got %q", c.Args().Slice())
+	}
+	ljs, manifest := c.String("ljspeech"), c.String("manifest")
+	if arg != "" {
+		if strings.HasSuffix(arg, ".jsonl") || strings.HasSuffix(arg, ".json") {
+			manifest = arg
+		} else {
+			ljs = arg
+		}
+	}
+	switch {
+	case ljs != "" && manifest != "":
+		return errors.New("give an LJSpeech folder or a manifest, not both")
+	case ljs != "":
+		f.Datasets.LJSpeech.Path, f.Datasets.Manifests = ljs, data.ManifestConfig{}
+	case manifest != "":
+		f.Datasets.LJSpeech.Path, f.Datasets.Manifests = "", data.ManifestConfig{Train: manifest}
+	case c.String("config") == "":
+		return errors.New("name a corpus: --config config.yaml, --ljspeech DIR, --manifest FILE, or a folder argument")
+	}
+	if d := c.String("cache-dir"); d != "" {
+		f.Datasets.CacheDir = d
+	}
+	if c.Bool("skip-invalid") {
+		f.Datasets.SkipInvalid = true
+	}
+	opts := data.Options{Features: f.Features, Subsampling: c.Int("subsampling")}
+	if term.IsTerminal(int(os.Stderr.Fd())) {
+		opts.Progress = os.Stderr
+	}
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt)
+	defer stop()
+	w := c.App.Writer
+	var (
+		rep *data.Report
+		ds  *data.Dataset
+		err error
+	)
+	if build {
+		ds, err = data.Prepare(ctx, f.Datasets, opts)
+		if ds != nil {
+			rep = ds.Report
+		}
+	} else {
+		rep, err = data.Check(ctx, f.Datasets, opts)
+	}
+	if rep == nil {
+		return err
+	}
+	if c.Bool("json") {
+		out := map[string]any{"report": rep}
+		if ds != nil {
+			out["cache"] = ds.Cache().Dir()
+			out["build"] = ds.Build
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		if e := enc.Encode(out); e != nil {
+			return e
+		}
+	} else {
+		if e := rep.WriteText(w); e != nil {
+			return e
+		}
+		if ds != nil {
+			writeBuild(w, ds)
+		}
+	}
+	if err == nil {
+		err = rep.Err()
+	}
+	if err != nil && errors.Is(err, data.ErrInvalidData) {
+		n := len(rep.Problems)
+		return &exitError{code: 1, err: fmt.Errorf("%d invalid item(s): training would stop; fix them or set datasets.skip_invalid: true (--skip-invalid)", n)}
+	}
+	return err
+}
+
+func writeBuild(w io.Writer, ds *data.Dataset) {
+	b := ds.Build
+	fmt.Fprintf(w, "cache:      %s\n", ds.Cache().Dir())
+	fmt.Fprintf(w, "build:      %d entries: %d computed (%d stale, %d corrupt), %d reused, in %s",
+		b.Utterances, b.Computed, b.Stale, b.Corrupt, b.Reused, b.Wall.Round(time.Millisecond))
+	if b.Computed > 0 && b.Wall > 0 {
+		fmt.Fprintf(w, " (%.0fx real time)", b.AudioSeconds/b.Wall.Seconds())
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	stages := []struct {
+		name string
+		d    time.Duration
+	}{{"verify", b.Verify}, {"decode", b.Decode}, {"resample", b.Resample}, {"log-mel", b.LogMel}, {"write", b.Write}}
+	var total time.Duration
+	for _, s := range stages {
+		total += s.d
+	}
+	fmt.Fprintln(tw, "  stage\tCPU time\tshare\t")
+	for _, s := range stages {
+		share := 0.0
+		if total > 0 {
+			share = 100 * s.d.Seconds() / total.Seconds()
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%.1f%%\t\n", s.name, s.d.Round(time.Millisecond), share)
+	}
+	tw.Flush()
+	if b.Stats > 0 {
+		fmt.Fprintf(w, "statistics: computed from the training split in %s\n", b.Stats.Round(time.Millisecond))
+	}
+	fmt.Fprintf(w, "normalization: %d bands (mean of band 0 %.3f, std %.3f)\n", len(ds.Normalization.Mean), first(ds.Normalization.Mean), first(ds.Normalization.Std))
+}
+
+func first(x []float32) float32 {
+	if len(x) == 0 {
+		return 0
+	}
+	return x[0]
+}
+
+func dataSynth(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return fmt.Errorf("data synth takes no arguments (use --texts), got %q", c.Args().Slice())
+	}
+	opt := data.SynthOptions{
+		Texts: c.StringSlice("texts"), Out: c.String("out"), Seed: c.Uint64("seed"),
+		Repeats: c.Int("repeats"), Limit: c.Int("limit"), Reverb: c.Float64("reverb"), Workers: c.Int("workers"),
+	}
+	for _, v := range c.StringSlice("voices") {
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				opt.Voices = append(opt.Voices, s)
+			}
+		}
+	}
+	var errs []error
+	for _, r := range []struct {
+		flag string
+		dst  *data.Range
+		zero float64 // the neutral value, mapped to the zero Range
+	}{{"speed", &opt.Speed, 1}, {"pitch", &opt.Pitch, 0}, {"tempo", &opt.Tempo, 1}, {"noise-snr", &opt.NoiseSNR, 0}, {"gain", &opt.Gain, 0}} {
+		v, err := data.ParseRange(c.String(r.flag))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("--%s: %w", r.flag, err))
+			continue
+		}
+		if v.Min == r.zero && v.Max == r.zero {
+			v = data.Range{}
+		}
+		*r.dst = v
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if term.IsTerminal(int(os.Stderr.Fd())) {
+		opt.Progress = os.Stderr
+	}
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt)
+	defer stop()
+	start := time.Now()
+	rep, err := data.Synthesize(ctx, opt)
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s: %d clips (%d rendered now, %.1f min of audio) in %s\n", opt.Out, rep.Utterances, rep.Rendered, rep.Seconds/60, time.Since(start).Round(time.Millisecond))
+	names := make([]string, 0, len(rep.PerVoice))
+	for n := range rep.PerVoice {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	engines := map[string]int{}
+	for _, n := range names {
+		engines[strings.SplitN(n, ":", 2)[0]] += rep.PerVoice[n]
+	}
+	fmt.Fprintf(&b, "voices: %d (", len(names))
+	first := true
+	for _, e := range []string{data.EngineEspeak, data.EngineFlite, data.EngineFestival} {
+		if engines[e] > 0 {
+			if !first {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%s %d clips", e, engines[e])
+			first = false
+		}
+	}
+	b.WriteString(")\n")
+	_, err = c.App.Writer.Write(b.Bytes())
+	return err
+}
