@@ -229,12 +229,13 @@ func (r *Report) summarize(valid []Utterance) {
 		r.MaxSeconds = max(r.MaxSeconds, u.Duration)
 		top = max(top, int(u.Duration))
 	}
-	r.Histogram = make([]HistogramBin, top+1)
+	bottom := int(r.MinSeconds)
+	r.Histogram = make([]HistogramBin, top-bottom+1)
 	for i := range r.Histogram {
-		r.Histogram[i] = HistogramBin{Lo: float64(i), Hi: float64(i + 1)}
+		r.Histogram[i] = HistogramBin{Lo: float64(bottom + i), Hi: float64(bottom + i + 1)}
 	}
 	for _, u := range valid {
-		r.Histogram[int(u.Duration)].Count++
+		r.Histogram[int(u.Duration)-bottom].Count++
 	}
 }
 

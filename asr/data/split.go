@@ -218,6 +218,9 @@ func writeFileAtomic(path string, data []byte) error {
 	}
 	tmp := f.Name()
 	_, werr := f.Write(data)
+	if werr == nil {
+		werr = f.Chmod(0o644)
+	}
 	cerr := f.Close()
 	if err := firstErr(werr, cerr); err != nil {
 		os.Remove(tmp)

@@ -233,6 +233,19 @@ func (r Range) String() string {
 	return strconv.FormatFloat(r.Min, 'g', -1, 64) + ":" + strconv.FormatFloat(r.Max, 'g', -1, 64)
 }
 
+// MarshalText writes the form ParseRange reads.
+func (r Range) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
+// UnmarshalText parses the form ParseRange reads.
+func (r *Range) UnmarshalText(b []byte) error {
+	v, err := ParseRange(string(b))
+	if err != nil {
+		return err
+	}
+	*r = v
+	return nil
+}
+
 func (r Range) isZero() bool { return r == Range{} }
 
 func (r Range) draw(rng *rand.Rand, neutral float64) float64 {
