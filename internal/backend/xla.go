@@ -1,0 +1,75 @@
+//go:build cgo && !noxla
+
+package backend
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/gomlx/go-xla/pkg/pjrt"
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/backends/xla"
+)
+
+// xlaCompiled reports whether this binary can load PJRT plugins (it needs
+// cgo; the noxla build tag leaves XLA out).
+const xlaCompiled = true
+
+// newXLA loads the PJRT plugin at the absolute path pluginPath and creates an
+// XLA backend on it. Auto-install is disabled: nothing is downloaded.
+func newXLA(ctx context.Context, info Info, pluginPath, options string) (b backends.Backend, _ Info, err error) {
+	xla.EnableAutoInstall(false)
+	info.Name = "xla"
+	info.PluginPath = pluginPath
+	info.PluginVersion = pluginPackageVersion(pluginPath)
+	info.GPU = isCUDAPlugin(pluginPath)
+	if info.GPU {
+		if !hasNVIDIADevice() {
+			return nil, info, fmt.Errorf("%w: CUDA plugin %s: no NVIDIA device found (/dev/nvidia*); in Docker, run with the NVIDIA runtime (--gpus all)",
+				ErrUnavailable, pluginPath)
+		}
+		info.CUDADataDir = setCUDAEnv(pluginPath)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, info, err
+	}
+	config := pluginPath
+	if options != "" {
+		config += "," + options
+	}
+	info.Config = config
+	defer func() {
+		// GoMLX and go-xla report some failures by panicking.
+		if r := recover(); r != nil {
+			b, err = nil, fmt.Errorf("%w: loading PJRT plugin %s: %v", ErrUnavailable, pluginPath, r)
+		}
+	}()
+	xb, err := xla.NewWithOptions(config, nil)
+	if err != nil {
+		hint := ""
+		if info.GPU {
+			hint = " (if a CUDA library is missing, start the program with LD_LIBRARY_PATH naming the nvidia/*/lib directories installed with the plugin)"
+		}
+		return nil, info, fmt.Errorf("%w: loading PJRT plugin %s: %w%s", ErrUnavailable, pluginPath, err, hint)
+	}
+	if xb.NumDevices() == 0 {
+		xb.Finalize()
+		return nil, info, fmt.Errorf("%w: PJRT plugin %s sees no device", ErrUnavailable, pluginPath)
+	}
+	if plugin, err := pjrt.GetPlugin(pluginPath); err == nil {
+		major, minor := plugin.Version()
+		info.PJRTVersion = fmt.Sprintf("%d.%d", major, minor)
+		for k, v := range plugin.Attributes() {
+			info.PluginAttributes = append(info.PluginAttributes, fmt.Sprintf("%s=%v", k, v))
+		}
+		slices.Sort(info.PluginAttributes)
+	}
+	info.Description = xb.Description()
+	info.Devices = devices(xb)
+	for i, d := range info.Devices {
+		info.Devices[i] = strings.TrimSpace(d)
+	}
+	return xb, info, nil
+}
