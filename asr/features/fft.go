@@ -120,6 +120,9 @@ func (f *realFFT) transform(frame []float32, w *fftWork) {
 			ai := im[start : start+h]
 			br := re[start+h : start+2*h]
 			bi := im[start+h : start+2*h]
+			// Equal lengths let the compiler drop the bounds checks.
+			ai, br, bi = ai[:len(ar)], br[:len(ar)], bi[:len(ar)]
+			twr, twi := twr[:len(ar)], twi[:len(ar)]
 			for k := range ar {
 				wr, wi := twr[k], twi[k]
 				xr := br[k]*wr - bi[k]*wi
