@@ -551,43 +551,51 @@ func (d *Dataset) normalization(ctx context.Context) (features.Normalization, bo
 			return features.Normalization{Mean: nf.Mean, Std: nf.Std}, false, nil
 		}
 	}
+	// Fixed chunks of 64 utterances, merged in order: the result does not
+	// depend on the number of workers.
+	const chunk = 64
 	bands := d.cache.fcfg.NumMels
-	workers := max(1, min(d.Config.Workers, len(train)))
-	chunk := (len(train) + workers - 1) / workers
-	parts := make([]*features.Stats, workers)
-	errs := make([]error, workers)
+	parts := make([]*features.Stats, (len(train)+chunk-1)/chunk)
+	errs := make([]error, len(parts))
+	var next atomic.Int64
 	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
+	for w := 0; w < max(1, min(d.Config.Workers, len(parts))); w++ {
 		wg.Add(1)
-		go func(w int) {
+		go func() {
 			defer wg.Done()
-			st := features.NewStats(bands)
-			parts[w] = st
 			var buf []float32
-			for i := w * chunk; i < min(len(train), (w+1)*chunk); i++ {
-				if ctx.Err() != nil {
-					errs[w] = ctx.Err()
+			for {
+				c := int(next.Add(1) - 1)
+				if c >= len(parts) {
 					return
 				}
-				m, err := d.Features(&train[i], buf)
-				if err != nil {
-					errs[w] = err
-					return
-				}
-				buf = m.Data
-				if err := st.Add(m); err != nil {
-					errs[w] = fmt.Errorf("data: %s: %w", train[i].ID, err)
-					return
+				st := features.NewStats(bands)
+				parts[c] = st
+				for i := c * chunk; i < min(len(train), (c+1)*chunk); i++ {
+					if err := ctx.Err(); err != nil {
+						errs[c] = err
+						return
+					}
+					m, err := d.Features(&train[i], buf)
+					if err != nil {
+						errs[c] = err
+						return
+					}
+					buf = m.Data
+					if err := st.Add(m); err != nil {
+						errs[c] = fmt.Errorf("data: %s: %w", train[i].ID, err)
+						return
+					}
 				}
 			}
-		}(w)
+		}()
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return features.Normalization{}, false, err
 	}
-	total := parts[0]
-	for _, p := range parts[1:] {
+	total := features.NewStats(bands)
+	for _, p := range parts {
 		if err := total.Merge(p); err != nil {
 			return features.Normalization{}, false, err
 		}
