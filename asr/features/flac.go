@@ -32,7 +32,7 @@ func decodeFLAC(br *bufio.Reader) (a *Audio, err error) {
 	}
 	capacity := 1 << 16
 	if info.NSamples > 0 {
-		capacity = int(min(info.NSamples, 1<<22))
+		capacity = int(min(info.NSamples, 1<<16))
 	}
 	out := make([]float32, 0, capacity)
 	for {

@@ -211,9 +211,9 @@ func wavCodecName(code uint16) string {
 // limit < 0) and downmixes them. Memory grows with what is actually read, so a
 // lying size cannot trigger a huge allocation.
 func readWAVData(br *bufio.Reader, f *wavFmt, limit int64) ([]float32, error) {
-	frameCap := 1 << 20
+	frameCap := 1 << 16
 	if limit >= 0 {
-		frameCap = int(min(limit/int64(f.blockAlign), 1<<22))
+		frameCap = int(min(limit/int64(f.blockAlign), 1<<16))
 	}
 	out := make([]float32, 0, frameCap)
 	buf := make([]byte, (64<<10)/f.blockAlign*f.blockAlign+f.blockAlign)
