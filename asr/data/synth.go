@@ -489,11 +489,9 @@ func voiceNames(vs []Voice) []string {
 func resolveVoices(ctx context.Context, specs []string) ([]Voice, error) {
 	if len(specs) == 0 {
 		var all []Voice
-		var missing []string
 		for _, e := range []string{EngineEspeak, EngineFlite, EngineFestival} {
 			vs, err := InstalledVoices(ctx, e)
 			if errors.Is(err, ErrSynthesizerMissing) {
-				missing = append(missing, err.Error())
 				continue
 			}
 			if err != nil {
@@ -502,7 +500,7 @@ func resolveVoices(ctx context.Context, specs []string) ([]Voice, error) {
 			all = append(all, vs...)
 		}
 		if len(all) == 0 {
-			return nil, fmt.Errorf("synth: no speech synthesiser is installed:\n  %s", strings.Join(missing, "\n  "))
+			return nil, fmt.Errorf("synth: %w: none of espeak-ng, flite (with its voices) or festival (text2wave) is installed; on Debian: apt-get install espeak-ng flite festival", ErrSynthesizerMissing)
 		}
 		return all, nil
 	}
