@@ -114,7 +114,8 @@ func listSitePackages(ctx context.Context, python string, globs []string) []stri
 		cmd.Stderr = nil
 		if out, err := cmd.Output(); err == nil {
 			for _, line := range strings.Split(string(bytes.TrimSpace(out)), "\n") {
-				if line = strings.TrimSpace(line); filepath.IsAbs(line) {
+				line = strings.TrimSpace(line)
+				if base := filepath.Base(line); filepath.IsAbs(line) && (base == "site-packages" || base == "dist-packages") {
 					dirs = append(dirs, line)
 				}
 			}
