@@ -63,7 +63,7 @@ func TestDevicesFailsWhenGPUUnusable(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{[]string{"--backend", "xla:/nonexistent/xla_cuda_plugin.so"}, []string{"not usable", "/nonexistent/xla_cuda_plugin.so"}},
+		{[]string{"--backend", "xla:/nonexistent/xla_cuda_plugin.so"}, []string{"backend unavailable", "/nonexistent/xla_cuda_plugin.so", "no such file"}},
 		{[]string{"--backend", "go", "--require-gpu"}, []string{"--require-gpu", "no GPU backend"}},
 		{[]string{"--backend", "tpu"}, []string{"unknown backend spec"}},
 	} {
