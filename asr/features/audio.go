@@ -79,6 +79,7 @@ func DecodeFile(path string) (*Audio, error) {
 // never allocate more than the input's real length calls for, whatever its
 // headers claim.
 func Decode(r io.Reader) (*Audio, error) {
+	hint := remaining(r)
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, err := br.Peek(64)
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
@@ -86,7 +87,7 @@ func Decode(r io.Reader) (*Audio, error) {
 	}
 	switch kind := sniff(head); kind {
 	case "wav", "rf64":
-		return decodeWAV(br)
+		return decodeWAV(br, hint)
 	case "flac":
 		return decodeFLAC(br)
 	case "mp3":
@@ -249,6 +250,27 @@ func preview(h []byte) string {
 		s += "..."
 	}
 	return s
+}
+
+// remaining returns how many bytes r still holds when it can tell cheaply (a
+// file, a bytes or strings reader), or -1. The decoders use it to size their
+// output at once; a header's claims alone never size an allocation.
+func remaining(r io.Reader) int64 {
+	switch v := r.(type) {
+	case *os.File:
+		st, err := v.Stat()
+		if err != nil || !st.Mode().IsRegular() {
+			return -1
+		}
+		pos, err := v.Seek(0, io.SeekCurrent)
+		if err != nil {
+			return -1
+		}
+		return st.Size() - pos
+	case interface{ Len() int }:
+		return int64(v.Len())
+	}
+	return -1
 }
 
 // le16, le32 and le64 read little-endian integers.

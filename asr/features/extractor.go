@@ -198,6 +198,6 @@ func (e *Extractor) frameInto(x []float32, t int, s *frameScratch, out []float32
 		for k, wk := range w {
 			acc += wk * seg[k]
 		}
-		out[b] = float32(math.Log(float64(acc) + e.logEps))
+		out[b] = float32(logPositive(float64(acc) + e.logEps))
 	}
 }

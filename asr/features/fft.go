@@ -38,8 +38,9 @@ func newSpectrum(n int) spectrum {
 // realFFT is a real-input FFT of a power-of-two size n, computed as a complex
 // FFT of size n/2 on the even and odd samples packed as real and imaginary
 // parts, followed by the split that recovers the n/2+1 bins of the real
-// sequence. The complex FFT is an iterative radix-2 decimation in time with
-// per-stage twiddle tables (unit stride).
+// sequence. The complex FFT is an iterative decimation in time on
+// bit-reversed input, with pairs of radix-2 stages fused into radix-4 passes
+// and per-stage twiddle tables (unit stride).
 type realFFT struct {
 	n, m    int       // n real points, m = n/2 complex points
 	rev     []int32   // bit reversal of 0..m-1
@@ -93,34 +94,69 @@ func (f *realFFT) transform(frame []float32, w *fftWork) {
 		re[r] = frame[2*i]
 		im[r] = frame[2*i+1]
 	}
-	// First stage (h = 1): twiddle 1.
-	for i := 0; i+1 < m; i += 2 {
-		ar, ai, br, bi := re[i], im[i], re[i+1], im[i+1]
-		re[i], im[i] = ar+br, ai+bi
-		re[i+1], im[i+1] = ar-br, ai-bi
-	}
-	// Second stage (h = 2): twiddles 1 and -i.
+	// Stages are combined in pairs (h, 2h) into radix-4 passes: one pass
+	// over memory instead of two. The first pass (h = 1) has the trivial
+	// twiddles 1 and -i.
+	h := 1
 	if m >= 4 {
 		for i := 0; i+3 < m; i += 4 {
-			ar, ai := re[i], im[i]
-			br, bi := re[i+2], im[i+2]
-			re[i], im[i] = ar+br, ai+bi
-			re[i+2], im[i+2] = ar-br, ai-bi
-			cr, ci := re[i+1], im[i+1]
-			dr, di := im[i+3], -re[i+3] // (re + i im) * -i
-			re[i+1], im[i+1] = cr+dr, ci+di
-			re[i+3], im[i+3] = cr-dr, ci-di
+			a0r, a0i := re[i], im[i]
+			a1r, a1i := re[i+1], im[i+1]
+			a2r, a2i := re[i+2], im[i+2]
+			a3r, a3i := re[i+3], im[i+3]
+			b0r, b0i := a0r+a1r, a0i+a1i
+			b1r, b1i := a0r-a1r, a0i-a1i
+			b2r, b2i := a2r+a3r, a2i+a3i
+			b3r, b3i := a2i-a3i, a3r-a2r // -i·(a2 - a3)
+			re[i], im[i] = b0r+b2r, b0i+b2i
+			re[i+2], im[i+2] = b0r-b2r, b0i-b2i
+			re[i+1], im[i+1] = b1r+b3r, b1i+b3i
+			re[i+3], im[i+3] = b1r-b3r, b1i-b3i
+		}
+		h = 4
+	}
+	for ; 4*h <= m; h *= 4 {
+		w1r, w1i := f.twRe[h-1:2*h-1], f.twIm[h-1:2*h-1]     // stage h: e^{-iπk/h}
+		w2r, w2i := f.twRe[2*h-1:3*h-1], f.twIm[2*h-1:3*h-1] // stage 2h: e^{-iπk/2h}, k < h
+		for s := 0; s < m; s += 4 * h {
+			x0r, x0i := re[s:s+h], im[s:s+h]
+			x1r, x1i := re[s+h:s+2*h], im[s+h:s+2*h]
+			x2r, x2i := re[s+2*h:s+3*h], im[s+2*h:s+3*h]
+			x3r, x3i := re[s+3*h:s+4*h], im[s+3*h:s+4*h]
+			// Equal lengths let the compiler drop the bounds checks.
+			n := len(x0r)
+			x0i, x1r, x1i, x2r, x2i, x3r, x3i = x0i[:n], x1r[:n], x1i[:n], x2r[:n], x2i[:n], x3r[:n], x3i[:n]
+			w1r, w1i, w2r, w2i := w1r[:n], w1i[:n], w2r[:n], w2i[:n]
+			for k := range n {
+				ar, ai := w1r[k], w1i[k]
+				// Stage h: (x0, x1) and (x2, x3) with twiddle w1.
+				t1r := x1r[k]*ar - x1i[k]*ai
+				t1i := x1r[k]*ai + x1i[k]*ar
+				t3r := x3r[k]*ar - x3i[k]*ai
+				t3i := x3r[k]*ai + x3i[k]*ar
+				b0r, b0i := x0r[k]+t1r, x0i[k]+t1i
+				b1r, b1i := x0r[k]-t1r, x0i[k]-t1i
+				b2r, b2i := x2r[k]+t3r, x2i[k]+t3i
+				b3r, b3i := x2r[k]-t3r, x2i[k]-t3i
+				// Stage 2h: (b0, b2) with w2 and (b1, b3) with w2·(-i).
+				cr, ci := w2r[k], w2i[k]
+				u2r := b2r*cr - b2i*ci
+				u2i := b2r*ci + b2i*cr
+				u3r := b3r*cr - b3i*ci
+				u3i := b3r*ci + b3i*cr
+				u3r, u3i = u3i, -u3r
+				x0r[k], x0i[k] = b0r+u2r, b0i+u2i
+				x2r[k], x2i[k] = b0r-u2r, b0i-u2i
+				x1r[k], x1i[k] = b1r+u3r, b1i+u3i
+				x3r[k], x3i[k] = b1r-u3r, b1i-u3i
+			}
 		}
 	}
-	for h := 4; h < m; h <<= 1 {
-		twr := f.twRe[h-1 : 2*h-1]
-		twi := f.twIm[h-1 : 2*h-1]
+	if h < m { // one radix-2 stage left (log2 m odd)
+		twr, twi := f.twRe[h-1:2*h-1], f.twIm[h-1:2*h-1]
 		for start := 0; start < m; start += 2 * h {
-			ar := re[start : start+h]
-			ai := im[start : start+h]
-			br := re[start+h : start+2*h]
-			bi := im[start+h : start+2*h]
-			// Equal lengths let the compiler drop the bounds checks.
+			ar, ai := re[start:start+h], im[start:start+h]
+			br, bi := re[start+h:start+2*h], im[start+h:start+2*h]
 			ai, br, bi = ai[:len(ar)], br[:len(ar)], bi[:len(ar)]
 			twr, twi := twr[:len(ar)], twi[:len(ar)]
 			for k := range ar {

@@ -21,14 +21,20 @@ func (m *LogMel) WriteNPY(w io.Writer) error {
 	// with spaces to a multiple of 64 bytes.
 	total := 10 + len(header) + 1
 	header += strings.Repeat(" ", (64-total%64)%64) + "\n"
-	bw := bufio.NewWriterSize(w, 256<<10)
+	bw := bufio.NewWriter(w)
 	bw.WriteString("\x93NUMPY\x01\x00")
 	binary.Write(bw, binary.LittleEndian, uint16(len(header)))
 	bw.WriteString(header)
-	var buf [4]byte
-	for _, v := range m.Data {
-		binary.LittleEndian.PutUint32(buf[:], math.Float32bits(v))
-		bw.Write(buf[:])
+	buf := make([]byte, 4*min(len(m.Data), 1<<16))
+	for data := m.Data; len(data) > 0; {
+		n := min(len(data), len(buf)/4)
+		for i, v := range data[:n] {
+			binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(v))
+		}
+		if _, err := bw.Write(buf[:4*n]); err != nil {
+			return err
+		}
+		data = data[n:]
 	}
 	return bw.Flush()
 }

@@ -31,7 +31,7 @@ type wavFmt struct {
 	width      int // bytes per sample of one channel (the container)
 }
 
-func decodeWAV(br *bufio.Reader) (*Audio, error) {
+func decodeWAV(br *bufio.Reader, hint int64) (*Audio, error) {
 	var hdr [12]byte
 	if n, err := io.ReadFull(br, hdr[:]); err != nil {
 		return nil, malformed("wav: truncated header (%d of 12 bytes)", n)
@@ -97,7 +97,7 @@ func decodeWAV(br *bufio.Reader) (*Audio, error) {
 			case size == 0 || size == 0xffffffff:
 				limit = -1 // streaming writer: the data runs to the end
 			}
-			samples, err := readWAVData(br, f, limit)
+			samples, err := readWAVData(br, f, limit, hint)
 			if err != nil {
 				return nil, err
 			}
@@ -208,13 +208,21 @@ func wavCodecName(code uint16) string {
 }
 
 // readWAVData reads limit bytes of sample frames (to the end of the input when
-// limit < 0) and downmixes them. Memory grows with what is actually read, so a
-// lying size cannot trigger a huge allocation.
-func readWAVData(br *bufio.Reader, f *wavFmt, limit int64) ([]float32, error) {
-	frameCap := 1 << 16
-	if limit >= 0 {
-		frameCap = int(min(limit/int64(f.blockAlign), 1<<16))
+// limit < 0) and downmixes them. The output is sized from the input's real
+// length when known (hint, bytes left in the whole input, or -1), else it
+// grows with what is actually read: a lying size cannot trigger a huge
+// allocation.
+func readWAVData(br *bufio.Reader, f *wavFmt, limit, hint int64) ([]float32, error) {
+	bytes := int64(1<<16) * int64(f.blockAlign)
+	switch {
+	case hint >= 0 && limit >= 0:
+		bytes = min(limit, hint)
+	case hint >= 0:
+		bytes = hint
+	case limit >= 0:
+		bytes = min(limit, bytes)
 	}
+	frameCap := int(bytes / int64(f.blockAlign))
 	out := make([]float32, 0, frameCap)
 	buf := make([]byte, (64<<10)/f.blockAlign*f.blockAlign+f.blockAlign)
 	var read int64
