@@ -71,7 +71,7 @@ func BenchmarkFrame(b *testing.B) {
 	b.ReportAllocs()
 	t := 0
 	for b.Loop() {
-		e.frameInto(x, t%100+1, s, out)
+		e.frameInto(x, e.windowStart(t%100+1), s, out)
 		t++
 	}
 }

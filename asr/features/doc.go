@@ -33,6 +33,9 @@
 //     mel_filters.npz), then the natural log of the energy plus log_guard
 //     (2^-24): digital silence gives log(2^-24) ≈ −16.64.
 //
+// [Extractor.NewStream] gives the same frames for audio that arrives in
+// pieces, each frame as soon as its window is complete.
+//
 // Normalisation is separate: [Stats] accumulates per-band means and variances
 // over a training set, and its [Normalization] is stored with the model so
 // that streaming audio is normalised exactly like the training data.

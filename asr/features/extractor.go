@@ -155,17 +155,23 @@ func (e *Extractor) frames(x []float32, m *LogMel, t0, t1 int) {
 	s := e.scratch.Get().(*frameScratch)
 	defer e.scratch.Put(s)
 	for t := t0; t < t1; t++ {
-		e.frameInto(x, t, s, m.Data[t*m.Bands:(t+1)*m.Bands])
+		e.frameInto(x, e.windowStart(t), s, m.Data[t*m.Bands:(t+1)*m.Bands])
 	}
 }
 
-// frameInto computes one frame; it allocates nothing.
-func (e *Extractor) frameInto(x []float32, t int, s *frameScratch, out []float32) {
+// windowStart returns the index of the first sample under frame t's window:
+// frames are centred on t·hop, with n_fft/2 zero padding before the signal.
+func (e *Extractor) windowStart(t int) int {
+	return t*e.cfg.HopLength - e.cfg.NFFT/2 + e.winOff
+}
+
+// frameInto computes the frame whose window starts at x[start]; samples
+// outside x are zeros, and x[0] is pre-emphasised as the first sample of the
+// signal, so a caller holding a later part of the signal must keep the
+// sample before start. It allocates nothing.
+func (e *Extractor) frameInto(x []float32, start int, s *frameScratch, out []float32) {
 	cfg := &e.cfg
 	win := s.frame[e.winOff : e.winOff+cfg.WinLength]
-	// The window's first sample is x[start] (pre-emphasised), with zeros
-	// outside the signal: centred framing with n_fft/2 zero padding.
-	start := t*cfg.HopLength - cfg.NFFT/2 + e.winOff
 	a := e.preemph
 	n := len(x)
 	if start >= 1 && start+len(win) <= n {
