@@ -10,7 +10,8 @@
 // implements none of those ops. Its ConvGeneral also rejects nil strides and
 // indexes out of range when the input is dilated and the kernel dilations are
 // nil, which is exactly the transposed convolution that GoMLX builds for the
-// gradient of a strided convolution. [NewGoBackend] and [Wrap] return a
+// gradient of a strided convolution; and its Scatter ops mishandle update
+// windows narrower than the operand. [NewGoBackend] and [Wrap] return a
 // backend that adds the missing ops, built only from ops that the pure-Go
 // backend has and that XLA also has, so a model never depends on anything
 // CPU-only:
@@ -20,7 +21,11 @@
 //   - Reverse from a Gather with reversed indices;
 //   - DynamicSlice from a Gather (which clamps start indices exactly as
 //     DynamicSlice does) and DynamicUpdateSlice from a ScatterSum and a Where;
-//   - ConvGeneral with nil strides and dilations filled with 1.
+//   - ConvGeneral with nil strides and dilations filled with 1;
+//   - ScatterSum with update windows narrower than the operand (the gradient
+//     of GatherSlices), which the pure-Go backend silently writes to the
+//     wrong elements: rewritten as a scatter of single elements. ScatterMax
+//     and ScatterMin with such windows return an error instead.
 //
 // # Gradients
 //
