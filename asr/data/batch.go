@@ -236,18 +236,20 @@ func (l *Loader) build(ctx context.Context, pos Position, p planned) (*Batch, er
 		Bucket:       p.bucket,
 		Position:     pos,
 	}
-	var buf []float32
 	norm := l.d.Normalization
+	rowLen := b.Frames * b.Bands
 	for row, i := range p.members {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		u := &l.utts[i]
-		m, err := l.d.Features(u, buf)
+		// Decode straight into the batch row (its capacity limited to the
+		// row), then normalise and mask it in place.
+		dst := out.Features[row*rowLen : row*rowLen : (row+1)*rowLen]
+		m, err := l.d.Features(u, dst)
 		if err != nil {
 			return nil, err
 		}
-		buf = m.Data
 		if m.Frames > b.Frames || m.Bands != b.Bands {
 			return nil, fmt.Errorf("data: %s: cached features are %dx%d, bucket is %dx%d (the cache changed under the loader)", u.ID, m.Frames, m.Bands, b.Frames, b.Bands)
 		}
@@ -262,7 +264,6 @@ func (l *Loader) build(ctx context.Context, pos Position, p planned) (*Batch, er
 				return nil, fmt.Errorf("data: %s: %w", u.ID, err)
 			}
 		}
-		copy(out.Features[row*b.Frames*b.Bands:], m.Data)
 		out.FrameLengths[row] = int32(m.Frames)
 		copy(out.Labels[row*b.MaxLabels:], u.Labels)
 		out.LabelLengths[row] = int32(len(u.Labels))

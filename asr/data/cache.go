@@ -132,10 +132,34 @@ type stageTimes struct {
 	verify, decode, resample, logmel, write atomic.Int64
 }
 
-func since(t *atomic.Int64, start time.Time) time.Time {
+// stopwatch measures consecutive stages of one worker: CPU time of its OS
+// thread where the system reports it (the worker locks its goroutine to the
+// thread), else wall-clock time.
+type stopwatch struct {
+	cpu  bool
+	last time.Duration
+	wall time.Time
+}
+
+func newStopwatch(lockedThread bool) *stopwatch {
+	w := &stopwatch{wall: time.Now()}
+	if lockedThread {
+		w.last, w.cpu = threadCPU()
+	}
+	return w
+}
+
+// lap adds the time since the previous lap (or the start) to t.
+func (w *stopwatch) lap(t *atomic.Int64) {
+	if w.cpu {
+		now, _ := threadCPU()
+		t.Add(int64(now - w.last))
+		w.last = now
+		return
+	}
 	now := time.Now()
-	t.Add(int64(now.Sub(start)))
-	return now
+	t.Add(int64(now.Sub(w.wall)))
+	w.wall = now
 }
 
 // entryState says whether u's entry can be used as it is.
@@ -185,6 +209,7 @@ func (c *Cache) lookup(u *Utterance, st os.FileInfo, verify bool) (entryMeta, en
 // filter tables take longer to build than a short clip takes to resample).
 type scratch struct {
 	resamplers map[int]*features.Resampler
+	clock      *stopwatch
 }
 
 func (s *scratch) resample(x []float32, from, to int) ([]float32, error) {
@@ -212,19 +237,23 @@ func (s *scratch) resample(x []float32, from, to int) ([]float32, error) {
 // features and writes the entry. It returns the entry metadata and the
 // features. ws may be nil.
 func (c *Cache) compute(u *Utterance, st os.FileInfo, prof *stageTimes, ws *scratch) (entryMeta, *features.LogMel, error) {
-	t := time.Now()
+	clock := newStopwatch(false)
+	if ws != nil && ws.clock != nil {
+		clock = ws.clock
+		clock.lap(new(atomic.Int64)) // start here
+	}
 	a, err := features.DecodeFile(u.Audio)
 	if err != nil {
 		return entryMeta{}, nil, err
 	}
-	t = since(&prof.decode, t)
+	clock.lap(&prof.decode)
 	x := a.Samples
 	if a.SampleRate != c.fcfg.SampleRate {
 		if x, err = ws.resample(x, a.SampleRate, c.fcfg.SampleRate); err != nil {
 			return entryMeta{}, nil, err
 		}
 	}
-	t = since(&prof.resample, t)
+	clock.lap(&prof.resample)
 	seed := wantSeed(u)
 	var lm *features.LogMel
 	if seed != 0 {
@@ -235,7 +264,7 @@ func (c *Cache) compute(u *Utterance, st os.FileInfo, prof *stageTimes, ws *scra
 	if err != nil {
 		return entryMeta{}, nil, err
 	}
-	t = since(&prof.logmel, t)
+	clock.lap(&prof.logmel)
 	m := entryMeta{
 		ID: u.ID, Frames: lm.Frames, Bands: lm.Bands,
 		Samples: int64(len(a.Samples)), SourceRate: a.SampleRate,
@@ -249,6 +278,6 @@ func (c *Cache) compute(u *Utterance, st os.FileInfo, prof *stageTimes, ws *scra
 	if err := writeFileAtomic(p, b); err != nil {
 		return m, nil, fmt.Errorf("cache: %w", err)
 	}
-	since(&prof.write, t)
+	clock.lap(&prof.write)
 	return m, lm, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"math"
 	"os"
 	"sync"
 
@@ -93,7 +94,8 @@ func encodeEntry(meta entryMeta, data []float32) ([]byte, error) {
 	copy(b[entryHeader:], meta.ID)
 	p := b[entryHeader+len(meta.ID):]
 	for i, v := range data {
-		le.PutUint16(p[2*i:], float16.Fromfloat32(v).Bits())
+		h := floatToHalf(v)
+		p[2*i], p[2*i+1] = byte(h), byte(h>>8)
 	}
 	le.PutUint32(b[60:], entryCRC(b))
 	return b, nil
@@ -186,6 +188,39 @@ func readEntryMeta(path string) (entryMeta, error) {
 		}
 	}
 	return m, err
+}
+
+// floatToHalf converts f to IEEE 754 binary16, rounding to nearest even
+// (overflow gives ±Inf, NaN stays NaN).
+func floatToHalf(f float32) uint16 {
+	b := math.Float32bits(f)
+	sign := uint16(b>>16) & 0x8000
+	exp := int32(b>>23&0xff) - 127 + 15
+	mant := b & 0x7fffff
+	switch {
+	case exp >= 31:
+		if b&0x7fffffff > 0x7f800000 {
+			return sign | 0x7e00 // NaN
+		}
+		return sign | 0x7c00 // Inf, or too large
+	case exp <= 0: // subnormal half, or zero
+		if exp < -10 {
+			return sign
+		}
+		mant |= 0x800000
+		shift := uint32(14 - exp)
+		r := mant >> shift
+		rem, half := mant&(1<<shift-1), uint32(1)<<(shift-1)
+		if rem > half || rem == half && r&1 == 1 {
+			r++
+		}
+		return sign | uint16(r)
+	}
+	r := uint32(exp)<<10 | mant>>13
+	if rem := mant & 0x1fff; rem > 0x1000 || rem == 0x1000 && r&1 == 1 {
+		r++ // a carry into the exponent rounds up to the next power or to Inf
+	}
+	return sign | uint16(r)
 }
 
 var (

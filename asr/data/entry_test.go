@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/x448/float16"
 )
 
 func TestEntryRoundTrip(t *testing.T) {
@@ -80,6 +82,37 @@ func TestHalfToFloatSpecials(t *testing.T) {
 	for i := range want {
 		if dst[i] != want[i] {
 			t.Errorf("half %d = %v, want %v", i, dst[i], want[i])
+		}
+	}
+}
+
+// TestFloatToHalf compares the converter with github.com/x448/float16 (an
+// independent implementation) on a spread of float32 bit patterns, all the
+// values near half-precision boundaries, and the specials.
+func TestFloatToHalf(t *testing.T) {
+	check := func(bits uint32) {
+		f := math.Float32frombits(bits)
+		got, want := floatToHalf(f), float16.Fromfloat32(f).Bits()
+		if math.IsNaN(float64(f)) {
+			if got&0x7c00 != 0x7c00 || got&0x3ff == 0 {
+				t.Fatalf("NaN %08x -> %04x", bits, got)
+			}
+			return
+		}
+		if got != want {
+			t.Fatalf("%g (%08x): got %04x, want %04x", f, bits, got, want)
+		}
+	}
+	for b := uint64(0); b < 1<<32; b += 65521 {
+		check(uint32(b))
+	}
+	for h := 0; h < 1<<16; h++ {
+		f := float16.Frombits(uint16(h)).Float32()
+		b := math.Float32bits(f)
+		for d := uint32(0); d < 3; d++ {
+			check(b + d<<12)
+			check(b - d<<12)
+			check(b + 1<<12 + d)
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -60,7 +61,9 @@ func (o Options) withDefaults() Options {
 }
 
 // BuildStats describes a feature-cache build. Stage times are summed over
-// workers (CPU time, roughly); Wall is the elapsed time of the whole pass.
+// workers: on Linux the CPU time of each worker's thread (so a busy machine
+// does not inflate them), elsewhere wall-clock time. Wall is the elapsed
+// time of the whole pass.
 type BuildStats struct {
 	// Utterances is the number of valid utterances with features in the cache.
 	Utterances int
@@ -425,7 +428,11 @@ func checkAudio(ctx context.Context, c *Cache, utts []Utterance, cfg Config, opt
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var ws scratch
+			// Locked to its thread, the worker's stage times are the
+			// thread's CPU time, not inflated by other processes.
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			ws := scratch{clock: newStopwatch(true)}
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= len(utts) || ctx.Err() != nil {
@@ -449,9 +456,9 @@ func checkAudio(ctx context.Context, c *Cache, utts []Utterance, cfg Config, opt
 					fail(ProblemUnreadableAudio, u.Audio+" is not a regular file")
 					continue
 				}
-				t := time.Now()
+				ws.clock.lap(new(atomic.Int64))
 				m, state := c.lookup(u, st, build)
-				since(&prof.verify, t)
+				ws.clock.lap(&prof.verify)
 				var samples int64
 				switch {
 				case state == entryValid:
@@ -473,9 +480,8 @@ func checkAudio(ctx context.Context, c *Cache, utts []Utterance, cfg Config, opt
 					decoded.Add(int64(m.Duration() * 1e6))
 					u.Duration, u.Frames, samples = m.Duration(), m.Frames, m.Samples
 				default:
-					t := time.Now()
 					a, err := features.DecodeFile(u.Audio)
-					since(&prof.decode, t)
+					ws.clock.lap(&prof.decode)
 					if err != nil {
 						fail(ProblemUnreadableAudio, err.Error())
 						continue

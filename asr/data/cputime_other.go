@@ -1,0 +1,8 @@
+//go:build !linux
+
+package data
+
+import "time"
+
+// threadCPU is not available on this system: stage times are wall-clock.
+func threadCPU() (time.Duration, bool) { return 0, false }
