@@ -52,7 +52,11 @@
 // from primitives), FFT, the bit-shift and total-order comparison ops, and a
 // gradient for ReduceProduct and Rem. Its ConvGeneral is about 20x slower per
 // FLOP than its DotGeneral: write time subsampling as frame stacking plus a
-// dense layer, and depthwise convolutions as shifted slices.
+// dense layer, and depthwise convolutions as a sum of shifted slices times
+// per-channel weights (forward and backward of a [8, 100, 144] depthwise
+// convolution with 15 taps: 34 ms that way, 186 ms as a grouped ConvGeneral,
+// whose gradient GoMLX builds from one convolution per channel; both are
+// correct with this package, see TestDepthwiseConvolutionGradient).
 //
 // The default parallel executor of the pure-Go backend can deadlock (nested
 // waits on a bounded worker pool); package internal/backend creates it in a
