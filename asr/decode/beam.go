@@ -1,0 +1,469 @@
+package decode
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/asrkit/asrkit/asr/lm"
+	"github.com/asrkit/asrkit/asr/text"
+)
+
+// Defaults of [Beam].
+const (
+	DefaultWidth            = 8
+	DefaultTokenMinLogProb  = -5.0  // as pyctcdecode's token_min_logp
+	DefaultBeamPruneLogProb = -10.0 // as pyctcdecode's beam_prune_logp
+	DefaultLMWeight         = 0.5
+)
+
+// Beam is CTC prefix beam search (Hannun et al. 2014), optionally fused
+// with a word n-gram language model. Its zero value searches 8 prefixes
+// without a language model.
+//
+// At each frame every kept prefix is extended by blank, by its own last
+// character (a repeat, which does not lengthen it) and by each character
+// whose log-probability in the frame is at least TokenMinLogProb (the
+// frame's best character always qualifies), unless the extended prefix
+// would be more than BeamPruneLogProb below the frame's best prefix.
+// Prefixes reached in several ways add their probabilities, and the Width
+// best survive. Probabilities are kept in linear scale, renormalised every
+// frame.
+//
+// With an LM, a prefix's rank is ln P(prefix) + LMWeight·ln P_LM(words) +
+// WordBonus·words: a word is scored by the LM when the space after it is
+// appended, and the last word and </s> when the utterance ends (shallow
+// fusion at word boundaries; partial words are not scored).
+type Beam struct {
+	Vocab         *text.Vocabulary // nil means text.DefaultVocabulary()
+	FrameDuration time.Duration    // 0 means DefaultFrameDuration
+	// Width is the number of prefixes kept per frame; 0 means
+	// DefaultWidth. Width 1 gives the greedy result whenever every frame's
+	// best class has probability above 0.5.
+	Width int
+	// TokenMinLogProb prunes characters per frame: only those with a
+	// log-probability at least this (natural log, < 0) extend prefixes. 0
+	// means DefaultTokenMinLogProb (-5); -Inf disables this pruning.
+	TokenMinLogProb float64
+	// BeamPruneLogProb drops extensions and prefixes whose probability is
+	// more than this many nats (< 0) below the best prefix of the frame
+	// (acoustic probability only, before LM fusion). 0 means
+	// DefaultBeamPruneLogProb (-10); -Inf disables this pruning.
+	BeamPruneLogProb float64
+	// LM, when set, is fused at word boundaries.
+	LM *lm.Model
+	// LMWeight is the weight of the LM's natural-log probability; 0 means
+	// DefaultLMWeight when LM is set.
+	LMWeight float64
+	// WordBonus is added per word (natural-log units), with or without an
+	// LM; 0 means none. With an LM it offsets the LM's per-word cost
+	// (values of 0.5-2 are usual; tune both on held-out data).
+	WordBonus float64
+}
+
+// beamSettings are a Beam's values with defaults applied.
+type beamSettings struct {
+	width        int
+	minLP, prune float64 // log-probabilities
+	alpha        float64
+}
+
+func (b Beam) settings() (beamSettings, error) {
+	bs := beamSettings{width: b.Width, minLP: b.TokenMinLogProb, prune: b.BeamPruneLogProb, alpha: b.LMWeight}
+	switch {
+	case bs.width < 0:
+		return bs, fmt.Errorf("decode: beam width %d is negative", bs.width)
+	case bs.minLP > 0 || math.IsNaN(bs.minLP):
+		return bs, fmt.Errorf("decode: TokenMinLogProb %v must be a log-probability (≤ 0)", bs.minLP)
+	case bs.prune > 0 || math.IsNaN(bs.prune):
+		return bs, fmt.Errorf("decode: BeamPruneLogProb %v must be ≤ 0", bs.prune)
+	case bs.alpha < 0 || math.IsNaN(bs.alpha) || math.IsInf(bs.alpha, 0):
+		return bs, fmt.Errorf("decode: LMWeight %v must be finite and ≥ 0", bs.alpha)
+	case math.IsNaN(b.WordBonus) || math.IsInf(b.WordBonus, 0):
+		return bs, fmt.Errorf("decode: WordBonus %v must be finite", b.WordBonus)
+	case b.FrameDuration < 0:
+		return bs, fmt.Errorf("decode: negative FrameDuration %v", b.FrameDuration)
+	}
+	if bs.width == 0 {
+		bs.width = DefaultWidth
+	}
+	if bs.minLP == 0 {
+		bs.minLP = DefaultTokenMinLogProb
+	}
+	if bs.prune == 0 {
+		bs.prune = DefaultBeamPruneLogProb
+	}
+	if bs.alpha == 0 {
+		bs.alpha = DefaultLMWeight
+	}
+	return bs, nil
+}
+
+// bnode is a node of the prefix tree: the prefix is the path from the root.
+type bnode struct {
+	parent      int32 // -1 at the root
+	token       int32 // last character of the prefix, -1 at the root
+	wordStart   int32 // node of the current word's first character, -1 outside a word
+	stamp, slot int32 // candidate slot for frame stamp
+	words       int32 // completed words
+	lmState     lm.State
+	lmScore     float64 // ln P_LM of the completed words
+	bonus       float64 // alpha·lmScore + beta·words
+}
+
+// cand is a prefix with its probabilities (scaled) of ending in blank (pb)
+// and in its last character (pnb).
+type cand struct {
+	node    int32
+	pb, pnb float64
+	key     float64
+}
+
+type searcher struct {
+	v           *text.Vocabulary
+	syms        []string
+	space       int32
+	lm          *lm.Model
+	alpha, beta float64
+	ranked      bool // rank by log-probability plus bonus, not by probability
+	nodes       []bnode
+	cands       []cand
+	beams, next []cand
+	probs       []float64
+	toks        []int32
+	word        []byte
+	children    childTable
+}
+
+// searchers recycles search memory between calls.
+var searchers = sync.Pool{New: func() any { return new(searcher) }}
+
+// Decode decodes one utterance. Word times and confidences come from the
+// Viterbi alignment of the chosen text to lp.
+func (b Beam) Decode(ctx context.Context, lp LogProbs) (Result, error) {
+	bs, err := b.settings()
+	if err != nil {
+		return Result{}, err
+	}
+	v, fd := vocabOr(b.Vocab), frameOr(b.FrameDuration)
+	if err := lp.validate(v); err != nil {
+		return Result{}, err
+	}
+	s := searchers.Get().(*searcher)
+	defer searchers.Put(s)
+	*s = searcher{
+		v: v, syms: v.Symbols(), space: int32(v.Space()), lm: b.LM, beta: b.WordBonus,
+		nodes: s.nodes[:0], cands: s.cands[:0], beams: s.beams[:0], next: s.next[:0],
+		probs: s.probs[:0], toks: s.toks[:0], word: s.word[:0], children: s.children,
+	}
+	if b.LM != nil {
+		s.alpha = bs.alpha
+	}
+	s.ranked = s.lm != nil || s.beta != 0
+	s.children.reset(16 * lp.Frames)
+	root := bnode{parent: -1, token: -1, wordStart: -1, stamp: -1}
+	if s.lm != nil {
+		root.lmState = s.lm.BeginState()
+	}
+	s.nodes = append(s.nodes, root)
+	s.beams = append(s.beams, cand{node: 0, pb: 1})
+	best, err := s.search(ctx, lp, bs)
+	if err != nil {
+		return Result{}, err
+	}
+	res := best.res
+	var labels []int
+	for n := best.node; n > 0; n = s.nodes[n].parent {
+		labels = append(labels, int(s.nodes[n].token))
+	}
+	slices.Reverse(labels)
+	spans, err := align(lp, labels)
+	if err != nil {
+		return Result{}, fmt.Errorf("decode: aligning the best prefix: %w", err)
+	}
+	res.Words, res.Text = words(spans, v, fd)
+	return res, nil
+}
+
+type final struct {
+	node int32
+	res  Result
+}
+
+// search runs the frames and returns the best final prefix.
+func (s *searcher) search(ctx context.Context, lp LogProbs, bs beamSettings) (final, error) {
+	V := lp.Vocab
+	s.probs = slices.Grow(s.probs[:0], V)[:V]
+	probs := s.probs // probs[c] is exp(row[c]) when have[c] == t
+	have := make([]int32, V)
+	pruneLin := math.Exp(bs.prune) // extensions below this (the best prefix is 1) are dropped
+	logScale := 0.0
+	for t := 0; t < lp.Frames; t++ {
+		if t%64 == 0 {
+			if err := ctx.Err(); err != nil {
+				return final{}, err
+			}
+		}
+		row := lp.Row(t)
+		top := 1
+		for c := 2; c < V; c++ {
+			if row[c] > row[top] {
+				top = c
+			}
+		}
+		toks := s.toks[:0]
+		stamp := int32(t + 1)
+		for c := 1; c < V; c++ {
+			if float64(row[c]) >= bs.minLP || c == top {
+				toks = append(toks, int32(c))
+				probs[c], have[c] = math.Exp(float64(row[c])), stamp
+			}
+		}
+		s.toks = toks
+		pBlank := math.Exp(float64(row[0]))
+		s.cands = s.cands[:0]
+		for _, bm := range s.beams {
+			n := bm.node
+			total := bm.pb + bm.pnb
+			i := s.slot(n, t)
+			s.cands[i].pb += total * pBlank
+			last := s.nodes[n].token
+			if last > 0 && bm.pnb > 0 {
+				if have[last] != stamp {
+					probs[last], have[last] = math.Exp(float64(row[last])), stamp
+				}
+				s.cands[i].pnb += bm.pnb * probs[last]
+			}
+			for _, c := range toks {
+				from := total
+				if c == last {
+					from = bm.pb
+				}
+				p := from * probs[c]
+				if p < pruneLin {
+					continue
+				}
+				j := s.slot(s.child(n, c), t)
+				s.cands[j].pnb += p
+			}
+		}
+		// Keep the best width prefixes within the pruning margin.
+		m := 0.0
+		for _, c := range s.cands {
+			m = max(m, c.pb+c.pnb)
+		}
+		if !(m > 0) {
+			return final{}, fmt.Errorf("%w: every prefix has probability zero at frame %d", ErrInput, t)
+		}
+		floor := m * pruneLin
+		kept := s.cands[:0]
+		for _, c := range s.cands {
+			if tot := c.pb + c.pnb; tot >= floor {
+				if s.ranked {
+					c.key = math.Log(tot) + s.nodes[c.node].bonus
+				} else {
+					c.key = tot
+				}
+				kept = append(kept, c)
+			}
+		}
+		kept = topK(kept, bs.width)
+		s.next = append(s.next[:0], kept...)
+		for i := range s.next {
+			s.next[i].pb /= m
+			s.next[i].pnb /= m
+		}
+		logScale += math.Log(m)
+		s.beams, s.next = s.next, s.beams
+	}
+	// Score the last word and </s>, pick the best.
+	best := final{res: Result{Score: math.Inf(-1)}}
+	for _, bm := range s.beams {
+		n := &s.nodes[bm.node]
+		ac := math.Log(bm.pb+bm.pnb) + logScale
+		lmScore, words, st := n.lmScore, n.words, n.lmState
+		if n.wordStart >= 0 {
+			words++
+			if s.lm != nil {
+				lp, next := s.lm.Score(st, s.wordOf(bm.node))
+				lmScore, st = lmScore+lp, next
+			}
+		}
+		if s.lm != nil {
+			lp, _ := s.lm.Score(st, lm.EOS)
+			lmScore += lp
+		}
+		score := ac + s.alpha*lmScore + s.beta*float64(words)
+		if score > best.res.Score || best.res.Score == math.Inf(-1) {
+			best = final{node: bm.node, res: Result{LogProb: ac, LMLogProb: lmScore, Score: score}}
+		}
+	}
+	return best, nil
+}
+
+// topK moves the k candidates with the highest keys (ties: lower node id)
+// to the front, in no particular order, and returns them (quickselect).
+func topK(c []cand, k int) []cand {
+	if len(c) <= k {
+		return c
+	}
+	lo, hi := 0, len(c)-1
+	for lo < hi {
+		// Median of three as the pivot, moved to hi.
+		mid := int(uint(lo+hi) >> 1)
+		if better(&c[mid], &c[lo]) {
+			c[mid], c[lo] = c[lo], c[mid]
+		}
+		if better(&c[hi], &c[lo]) {
+			c[hi], c[lo] = c[lo], c[hi]
+		}
+		if better(&c[mid], &c[hi]) {
+			c[mid], c[hi] = c[hi], c[mid]
+		}
+		pivot := c[hi]
+		i := lo
+		for j := lo; j < hi; j++ {
+			if better(&c[j], &pivot) {
+				c[i], c[j] = c[j], c[i]
+				i++
+			}
+		}
+		c[i], c[hi] = c[hi], c[i]
+		switch {
+		case i == k-1 || i == k:
+			return c[:k]
+		case i < k:
+			lo = i + 1
+		default:
+			hi = i - 1
+		}
+	}
+	return c[:k]
+}
+
+// better orders candidates: higher key first, then lower node id.
+func better(a, b *cand) bool { return a.key > b.key || (a.key == b.key && a.node < b.node) }
+
+// slot returns the index in s.cands of node n's candidate for frame t,
+// adding an empty one if needed.
+func (s *searcher) slot(n int32, t int) int {
+	nd := &s.nodes[n]
+	if nd.stamp == int32(t) {
+		return int(nd.slot)
+	}
+	nd.stamp, nd.slot = int32(t), int32(len(s.cands))
+	s.cands = append(s.cands, cand{node: n})
+	return int(nd.slot)
+}
+
+// child returns the node of prefix n extended by character c, creating it.
+func (s *searcher) child(n, c int32) int32 {
+	slot, found := s.children.find(n, c)
+	if found {
+		return s.children.vals[slot]
+	}
+	p := &s.nodes[n]
+	id := int32(len(s.nodes))
+	nd := bnode{parent: n, token: c, wordStart: -1, stamp: -1,
+		words: p.words, lmState: p.lmState, lmScore: p.lmScore, bonus: p.bonus}
+	if c == s.space {
+		if p.wordStart >= 0 { // a word ends
+			nd.words++
+			if s.lm != nil {
+				lp, st := s.lm.Score(p.lmState, s.wordOf(n))
+				nd.lmScore += lp
+				nd.lmState = st
+			}
+			nd.bonus = s.alpha*nd.lmScore + s.beta*float64(nd.words)
+		}
+	} else if p.wordStart >= 0 {
+		nd.wordStart = p.wordStart
+	} else {
+		nd.wordStart = id
+	}
+	s.nodes = append(s.nodes, nd)
+	s.children.insert(slot, n, c, id)
+	return id
+}
+
+// childTable maps (node, character) to the child node: an open-addressing
+// hash table with linear probing.
+type childTable struct {
+	keys []uint64 // node<<32 | char, plus 1; 0 marks an empty slot
+	vals []int32
+	n    int
+}
+
+func (h *childTable) reset(hint int) {
+	size := 64
+	for size < 2*hint {
+		size *= 2
+	}
+	if cap(h.keys) >= size {
+		// Keep a table that grew in an earlier search: it will be needed again.
+		h.keys, h.vals = h.keys[:cap(h.keys)], h.vals[:cap(h.keys)]
+		clear(h.keys)
+	} else {
+		h.keys, h.vals = make([]uint64, size), make([]int32, size)
+	}
+	h.n = 0
+}
+
+func childKey(n, c int32) uint64 { return (uint64(uint32(n))<<32 | uint64(uint32(c))) + 1 }
+
+// find returns the slot of (n, c), or the empty slot where it belongs.
+func (h *childTable) find(n, c int32) (int, bool) {
+	k := childKey(n, c)
+	mask := len(h.keys) - 1
+	i := int((k*0x9E3779B97F4A7C15)>>32) & mask
+	for {
+		switch h.keys[i] {
+		case k:
+			return i, true
+		case 0:
+			return i, false
+		}
+		i = (i + 1) & mask
+	}
+}
+
+// insert stores (n, c) → v in the empty slot that find returned.
+func (h *childTable) insert(slot int, n, c, v int32) {
+	h.keys[slot], h.vals[slot] = childKey(n, c), v
+	h.n++
+	if 2*h.n > len(h.keys) { // grow to keep probes short
+		oldK, oldV := h.keys, h.vals
+		h.keys, h.vals = make([]uint64, 2*len(oldK)), make([]int32, 2*len(oldK))
+		mask := len(h.keys) - 1
+		for j, k := range oldK {
+			if k == 0 {
+				continue
+			}
+			i := int((k*0x9E3779B97F4A7C15)>>32) & mask
+			for h.keys[i] != 0 {
+				i = (i + 1) & mask
+			}
+			h.keys[i], h.vals[i] = k, oldV[j]
+		}
+	}
+}
+
+// wordOf returns the word that ends at node n (n is inside a word).
+func (s *searcher) wordOf(n int32) string {
+	s.word = s.word[:0]
+	start := s.nodes[n].wordStart
+	for ; ; n = s.nodes[n].parent {
+		sym := s.syms[s.nodes[n].token]
+		for i := len(sym) - 1; i >= 0; i-- {
+			s.word = append(s.word, sym[i])
+		}
+		if n == start {
+			break
+		}
+	}
+	slices.Reverse(s.word)
+	return string(s.word)
+}
