@@ -17,6 +17,12 @@ import (
 // cgo; the noxla build tag leaves XLA out).
 const xlaCompiled = true
 
+// GoMLX's XLA backend reads GOMLX_NO_AUTO_INSTALL when the program starts,
+// before a CLI could set it: turn auto-install off here, so that no code path
+// of a program that links this package (even GoMLX's own backends.New)
+// downloads plugins.
+func init() { xla.EnableAutoInstall(false) }
+
 // newXLA loads the PJRT plugin at the absolute path pluginPath and creates an
 // XLA backend on it. Auto-install is disabled: nothing is downloaded.
 func newXLA(ctx context.Context, info Info, pluginPath, options string) (b backends.Backend, _ Info, err error) {
