@@ -21,9 +21,10 @@
 // # Nothing is downloaded
 //
 // GoMLX's XLA backend installs missing PJRT plugins from the internet when a
-// plugin is requested by name. This package never lets it: it disables
-// auto-install, finds plugin files itself and always hands GoMLX an absolute
-// path. The standard places searched for a plugin called NAME are the
+// plugin is requested by name. This package never lets it: linking it turns
+// GoMLX's auto-install off (at initialisation, since GoMLX reads
+// GOMLX_NO_AUTO_INSTALL only at start-up), and it finds plugin files itself
+// and always hands GoMLX an absolute path. The standard places searched for a plugin called NAME are the
 // directories of PJRT_PLUGIN_LIBRARY_PATH (when set), ~/.local/lib/go-xla
 // (and its nvidia/ subdirectory, where go-xla's installer puts the CUDA
 // plugin), /usr/local/lib/go-xla (and nvidia/), the older
