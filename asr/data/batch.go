@@ -49,7 +49,15 @@ type Batch struct {
 // Shape is the shape of a bucket's batches: [Size, Frames, Bands] features,
 // [Size, MaxLabels] labels.
 type Shape struct {
-	Size, Frames, Bands, MaxLabels int
+	// Size is the number of rows (utterances, real or padding) per batch.
+	Size int
+	// Frames is the padded number of feature frames.
+	Frames int
+	// Bands is the number of mel bands.
+	Bands int
+	// MaxLabels is the padded label length: the longest label sequence in
+	// the bucket, rounded up to a multiple of 8.
+	MaxLabels int
 	// Utterances is the number of utterances in the bucket.
 	Utterances int
 }

@@ -74,9 +74,10 @@ type LJSpeechConfig struct {
 type ManifestConfig struct {
 	// Train is the training manifest.
 	Train string `yaml:"train,omitempty" json:"train,omitempty"`
-	// Val and Test are the evaluation manifests. When both are empty, the
+	// Val is the validation manifest. When Val and Test are both empty, the
 	// train manifest is split by [SplitConfig] like an LJSpeech corpus.
-	Val  string `yaml:"val,omitempty" json:"val,omitempty"`
+	Val string `yaml:"val,omitempty" json:"val,omitempty"`
+	// Test is the test manifest.
 	Test string `yaml:"test,omitempty" json:"test,omitempty"`
 }
 
@@ -87,11 +88,12 @@ type ManifestConfig struct {
 type SplitConfig struct {
 	// Seed changes the hash split. Zero is a valid seed (the default).
 	Seed uint64 `yaml:"seed,omitempty" json:"seed,omitempty"`
-	// Val and Test are the fractions for the validation and test sets.
-	// Nil means DefaultValFraction (0.01) and DefaultTestFraction (0.04);
-	// 0 means none. They are not used when Lists or the val/test manifests
-	// define the split.
-	Val  *float64 `yaml:"val,omitempty" json:"val,omitempty"`
+	// Val is the fraction of the corpus in the validation set. Nil means
+	// DefaultValFraction (0.01); 0 means none. Not used when Lists or the
+	// val/test manifests define the split.
+	Val *float64 `yaml:"val,omitempty" json:"val,omitempty"`
+	// Test is the fraction in the test set. Nil means DefaultTestFraction
+	// (0.04); 0 means none.
 	Test *float64 `yaml:"test,omitempty" json:"test,omitempty"`
 	// Lists, when any is set, replace the hash split with files of ids.
 	Lists SplitLists `yaml:"lists,omitempty" json:"lists,omitempty"`
@@ -103,9 +105,12 @@ type SplitConfig struct {
 // every utterance not listed in Val or Test is training data; when Train is
 // set, utterances in no list are left out and counted in the report.
 type SplitLists struct {
+	// Train lists the training ids; optional (see above).
 	Train string `yaml:"train,omitempty" json:"train,omitempty"`
-	Val   string `yaml:"val,omitempty" json:"val,omitempty"`
-	Test  string `yaml:"test,omitempty" json:"test,omitempty"`
+	// Val lists the validation ids.
+	Val string `yaml:"val,omitempty" json:"val,omitempty"`
+	// Test lists the test ids.
+	Test string `yaml:"test,omitempty" json:"test,omitempty"`
 }
 
 // BatchingConfig shapes batches. Every batch pads its utterances to one of a

@@ -353,6 +353,11 @@ func run(ctx context.Context, cfg Config, opts Options, build bool) (*Dataset, e
 		cache = &Cache{dir: filepath.Join(d.Dir, "features-"+key), ext: ext, fcfg: opts.Features.WithDefaults()}
 	}
 	d.cache = cache
+	if build {
+		if old := otherCaches(d.Dir, cache.dir); len(old) > 0 {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("%d feature caches for other feature configs in %s (%s); delete them to free space", len(old), d.Dir, strings.Join(old, ", ")))
+		}
+	}
 	valid, aprobs, bs, err := checkAudio(ctx, cache, utts, cfg, opts, build)
 	if err != nil {
 		return d, err
@@ -396,6 +401,18 @@ func run(ctx context.Context, cfg Config, opts Options, build bool) (*Dataset, e
 	}
 	d.Normalization = norm
 	return d, nil
+}
+
+// otherCaches lists the features-* folders in dir other than current.
+func otherCaches(dir, current string) []string {
+	ents, _ := os.ReadDir(dir)
+	var out []string
+	for _, e := range ents {
+		if e.IsDir() && strings.HasPrefix(e.Name(), "features-") && filepath.Join(dir, e.Name()) != current {
+			out = append(out, e.Name())
+		}
+	}
+	return out
 }
 
 // checkAudio checks every utterance's audio in parallel and, with build,

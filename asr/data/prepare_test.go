@@ -395,6 +395,9 @@ func TestPrepareCache(t *testing.T) {
 	if len(entries(t, d.Cache().Dir())) != 8 {
 		t.Error("old cache touched")
 	}
+	if len(d5.Report.Notes) != 1 || !strings.Contains(d5.Report.Notes[0], "1 feature caches for other feature configs") {
+		t.Errorf("notes %q", d5.Report.Notes)
+	}
 }
 
 func TestPrepareResumes(t *testing.T) {
