@@ -180,9 +180,17 @@ func (b Beam) Decode(ctx context.Context, lp LogProbs) (Result, error) {
 		labels = append(labels, int(s.nodes[n].token))
 	}
 	slices.Reverse(labels)
-	spans, err := align(lp, labels)
-	if err != nil {
-		return Result{}, fmt.Errorf("decode: aligning the best prefix: %w", err)
+	// The best path is the Viterbi alignment of its own text: when the
+	// search chose that text, skip the alignment.
+	spans, _ := bestPath(lp)
+	same := len(spans) == len(labels)
+	for i := 0; same && i < len(spans); i++ {
+		same = spans[i].id == labels[i]
+	}
+	if !same {
+		if spans, err = align(lp, labels); err != nil {
+			return Result{}, fmt.Errorf("decode: aligning the best prefix: %w", err)
+		}
 	}
 	res.Words, res.Text = words(spans, v, fd)
 	return res, nil

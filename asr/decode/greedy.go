@@ -30,6 +30,14 @@ func (g Greedy) Decode(ctx context.Context, lp LogProbs) (Result, error) {
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}
+	spans, total := bestPath(lp)
+	ws, txt := words(spans, v, fd)
+	return Result{Text: txt, Words: ws, LogProb: total, Score: total}, nil
+}
+
+// bestPath returns the spans of the most probable class of each frame
+// (repeats merged, blanks dropped) and the path's log-probability.
+func bestPath(lp LogProbs) ([]span, float64) {
 	var spans []span
 	var total float64
 	prev := 0
@@ -54,8 +62,7 @@ func (g Greedy) Decode(ctx context.Context, lp LogProbs) (Result, error) {
 		}
 		prev = best
 	}
-	ws, txt := words(spans, v, fd)
-	return Result{Text: txt, Words: ws, LogProb: total, Score: total}, nil
+	return spans, total
 }
 
 func vocabOr(v *text.Vocabulary) *text.Vocabulary {
