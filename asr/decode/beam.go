@@ -124,7 +124,6 @@ type cand struct {
 
 type searcher struct {
 	v           *text.Vocabulary
-	syms        []string
 	space       int32
 	lm          *lm.Model
 	alpha, beta float64
@@ -133,6 +132,7 @@ type searcher struct {
 	cands       []cand
 	beams, next []cand
 	probs       []float64
+	have        []int32
 	toks        []int32
 	word        []byte
 	children    childTable
@@ -155,9 +155,9 @@ func (b Beam) Decode(ctx context.Context, lp LogProbs) (Result, error) {
 	s := searchers.Get().(*searcher)
 	defer searchers.Put(s)
 	*s = searcher{
-		v: v, syms: v.Symbols(), space: int32(v.Space()), lm: b.LM, beta: b.WordBonus,
+		v: v, space: int32(v.Space()), lm: b.LM, beta: b.WordBonus,
 		nodes: s.nodes[:0], cands: s.cands[:0], beams: s.beams[:0], next: s.next[:0],
-		probs: s.probs[:0], toks: s.toks[:0], word: s.word[:0], children: s.children,
+		probs: s.probs[:0], have: s.have[:0], toks: s.toks[:0], word: s.word[:0], children: s.children,
 	}
 	if b.LM != nil {
 		s.alpha = bs.alpha
@@ -205,8 +205,10 @@ type final struct {
 func (s *searcher) search(ctx context.Context, lp LogProbs, bs beamSettings) (final, error) {
 	V := lp.Vocab
 	s.probs = slices.Grow(s.probs[:0], V)[:V]
-	probs := s.probs // probs[c] is exp(row[c]) when have[c] == t
-	have := make([]int32, V)
+	probs := s.probs // probs[c] is exp(row[c]) when have[c] == t+1
+	s.have = slices.Grow(s.have[:0], V)[:V]
+	have := s.have
+	clear(have)
 	pruneLin := math.Exp(bs.prune) // extensions below this (the best prefix is 1) are dropped
 	logScale := 0.0
 	for t := 0; t < lp.Frames; t++ {
@@ -296,7 +298,8 @@ func (s *searcher) search(ctx context.Context, lp LogProbs, bs beamSettings) (fi
 		if n.wordStart >= 0 {
 			words++
 			if s.lm != nil {
-				lp, next := s.lm.Score(st, s.wordOf(bm.node))
+				id, _ := s.lm.Lookup(s.wordOf(bm.node))
+				lp, next := s.lm.ScoreID(st, id)
 				lmScore, st = lmScore+lp, next
 			}
 		}
@@ -381,7 +384,8 @@ func (s *searcher) child(n, c int32) int32 {
 		if p.wordStart >= 0 { // a word ends
 			nd.words++
 			if s.lm != nil {
-				lp, st := s.lm.Score(p.lmState, s.wordOf(n))
+				id, _ := s.lm.Lookup(s.wordOf(n))
+				lp, st := s.lm.ScoreID(p.lmState, id)
 				nd.lmScore += lp
 				nd.lmState = st
 			}
@@ -459,12 +463,13 @@ func (h *childTable) insert(slot int, n, c, v int32) {
 	}
 }
 
-// wordOf returns the word that ends at node n (n is inside a word).
-func (s *searcher) wordOf(n int32) string {
+// wordOf returns the word that ends at node n (n is inside a word), in a
+// buffer reused by the next call.
+func (s *searcher) wordOf(n int32) []byte {
 	s.word = s.word[:0]
 	start := s.nodes[n].wordStart
 	for ; ; n = s.nodes[n].parent {
-		sym := s.syms[s.nodes[n].token]
+		sym := s.v.Symbol(int(s.nodes[n].token))
 		for i := len(sym) - 1; i >= 0; i-- {
 			s.word = append(s.word, sym[i])
 		}
@@ -473,5 +478,5 @@ func (s *searcher) wordOf(n int32) string {
 		}
 	}
 	slices.Reverse(s.word)
-	return string(s.word)
+	return s.word
 }

@@ -125,6 +125,29 @@ func (m *Model) score(s State, w int32) (float32, State) {
 	}
 }
 
+// WordID identifies a word of a model's vocabulary (see [Model.Lookup]).
+type WordID int32
+
+// Lookup returns the id of word, or, with ok false, the id that
+// [Model.ScoreID] scores as an unknown word (<unk>'s, or an id meaning
+// "no <unk>"). The word is given as bytes so that a decoder can look up
+// words it assembles without allocating.
+func (m *Model) Lookup(word []byte) (id WordID, ok bool) {
+	if w, ok := m.ids[string(word)]; ok {
+		return WordID(w), true
+	}
+	return WordID(m.unk), false
+}
+
+// ScoreID is [Model.Score] for a word id from [Model.Lookup].
+func (m *Model) ScoreID(s State, w WordID) (logProb float64, next State) {
+	if w < 0 || int(w) >= len(m.words) {
+		return NoUnkLog10Prob * Ln10, 0
+	}
+	lp, next := m.score(s, int32(w))
+	return float64(lp) * Ln10, next
+}
+
 // SentenceLogProb returns ln p(words..., </s> | <s>): the natural-log
 // probability of a whole sentence, end included.
 func (m *Model) SentenceLogProb(words []string) float64 {
