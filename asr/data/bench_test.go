@@ -112,6 +112,7 @@ func BenchmarkCacheRead(b *testing.B) {
 	d := hourDataset(b)
 	utts := d.Utterances(Train)
 	var buf []float32
+	cpu0, _ := processCPU()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		for j := range utts {
@@ -123,6 +124,15 @@ func BenchmarkCacheRead(b *testing.B) {
 		}
 	}
 	b.ReportMetric(d.Report.Seconds*float64(b.N)/b.Elapsed().Seconds(), "x_realtime")
+	reportCPU(b, cpu0, d.Report.Seconds*float64(b.N))
+}
+
+// reportCPU reports audio seconds per CPU second of the process since cpu0:
+// the speed a single otherwise idle core would give, whatever the load.
+func reportCPU(b *testing.B, cpu0 time.Duration, audio float64) {
+	if cpu1, ok := processCPU(); ok && cpu1 > cpu0 {
+		b.ReportMetric(audio/(cpu1-cpu0).Seconds(), "x_realtime_per_cpu")
+	}
 }
 
 // BenchmarkEpoch reads one training epoch of the hour as batches
@@ -143,6 +153,7 @@ func BenchmarkEpoch(b *testing.B) {
 				b.Fatal(err)
 			}
 			var wait time.Duration
+			cpu0, _ := processCPU()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				it := l.Epoch(context.Background(), i)
@@ -159,6 +170,7 @@ func BenchmarkEpoch(b *testing.B) {
 				it.Close()
 			}
 			b.ReportMetric(d.Report.Seconds*float64(b.N)/b.Elapsed().Seconds(), "x_realtime")
+			reportCPU(b, cpu0, d.Report.Seconds*float64(b.N))
 			b.ReportMetric(float64(l.BatchesPerEpoch()), "batches/epoch")
 		})
 	}

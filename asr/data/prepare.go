@@ -324,7 +324,9 @@ func run(ctx context.Context, cfg Config, opts Options, build bool) (*Dataset, e
 	oldMethod, old, err := readSplitFile(splitPath)
 	if err != nil {
 		log.Warn("ignoring unreadable split file", "path", splitPath, "err", err)
-	} else if oldMethod != "" && oldMethod == method {
+	} else if oldMethod != "" && oldMethod == method && !explicit {
+		// The recorded split wins over the hash, so that a future change of
+		// the hash cannot silently move utterances between sets.
 		for i := range utts {
 			if s, ok := old[utts[i].ID]; ok {
 				utts[i].Split = s

@@ -490,6 +490,17 @@ func TestManifestDataset(t *testing.T) {
 	if len(d.Report.Sources) != 3 {
 		t.Errorf("sources %q", d.Report.Sources)
 	}
+	// The manifests, not the recorded split, decide: move the val
+	// utterance into the training manifest.
+	write("train.jsonl", utts[:5])
+	write("val.jsonl", nil)
+	d, err = Prepare(context.Background(), cfg, Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Utterances(Train)) != 5 || len(d.Utterances(Val)) != 0 {
+		t.Errorf("after moving: %d train, %d val", len(d.Utterances(Train)), len(d.Utterances(Val)))
+	}
 }
 
 func TestCheckErrors(t *testing.T) {
