@@ -102,6 +102,32 @@ func TestNormalizeLJSpeechSample(t *testing.T) {
 	}
 }
 
+// TestNormalizeLJSpeechRawColumn: LJSpeech's metadata.csv has each
+// transcript raw ("about 1455") and normalised by its authors ("about
+// fourteen fifty-five"); both must normalise to the same text.
+func TestNormalizeLJSpeechRawColumn(t *testing.T) {
+	data, err := os.ReadFile(testutil.Path(t, "ljspeech", "metadata.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	digits := 0
+	for i, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		p := strings.Split(line, "|")
+		if len(p) != 3 {
+			t.Fatalf("line %d: %d columns", i+1, len(p))
+		}
+		if strings.ContainsAny(p[1], "0123456789") {
+			digits++
+		}
+		if raw, norm := Normalize(p[1]), Normalize(p[2]); raw != norm {
+			t.Errorf("%s: raw column gives %q, normalised column %q", p[0], raw, norm)
+		}
+	}
+	if digits == 0 {
+		t.Fatal("no transcript with digits: the test checks nothing about numbers")
+	}
+}
+
 // TestNormalizeLJSpeechCorpus normalises every transcript of an LJSpeech
 // text split (files of id|text lines) when ASRKIT_LJSPEECH_TEXT names their
 // directory; it is skipped otherwise. Each must give non-empty text over the
