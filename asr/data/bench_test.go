@@ -67,6 +67,7 @@ func BenchmarkCacheBuild(b *testing.B) {
 	var last BuildStats
 	var total time.Duration
 	var audio float64
+	cpu0, _ := processCPU()
 	for i := 0; i < b.N; i++ {
 		cache := b.TempDir()
 		start := time.Now()
@@ -80,6 +81,7 @@ func BenchmarkCacheBuild(b *testing.B) {
 	}
 	b.ReportMetric(audio/last.Wall.Seconds(), "x_realtime_build")
 	b.ReportMetric(audio*float64(b.N)/total.Seconds(), "x_realtime_prepare")
+	reportCPU(b, cpu0, audio*float64(b.N))
 	b.ReportMetric(last.Decode.Seconds(), "decode_cpu_s")
 	b.ReportMetric(last.Resample.Seconds(), "resample_cpu_s")
 	b.ReportMetric(last.LogMel.Seconds(), "logmel_cpu_s")
