@@ -157,8 +157,8 @@ func align(lp LogProbs, labels []int) ([]span, error) {
 // the label sequence (blank 0, no blanks in labels) summed over all its
 // alignments, or -Inf when no alignment fits in the frames.
 func LogLikelihood(lp LogProbs, labels []int) (float64, error) {
-	if lp.Frames > 0 && (len(lp.Data) != lp.Frames*lp.Vocab) {
-		return 0, fmt.Errorf("%w: %d values for shape [%d, %d]", ErrInput, len(lp.Data), lp.Frames, lp.Vocab)
+	if err := lp.validateValues(); err != nil {
+		return 0, err
 	}
 	for i, l := range labels {
 		if l <= 0 || l >= lp.Vocab {

@@ -436,7 +436,6 @@ func TestLMFusion(t *testing.T) {
 }
 
 func TestDecodeErrors(t *testing.T) {
-	v := text.DefaultVocabulary()
 	good := LogProbs{Data: make([]float32, 2*29), Frames: 2, Vocab: 29}
 	for i := range good.Data {
 		good.Data[i] = float32(math.Log(1.0 / 29))
@@ -469,7 +468,12 @@ func TestDecodeErrors(t *testing.T) {
 			}
 		})
 	}
-	_ = v
+	if _, err := LogLikelihood(nan, []int{2}); !errors.Is(err, ErrInput) {
+		t.Errorf("LogLikelihood of NaN input: %v", err)
+	}
+	if _, err := LogLikelihood(good, []int{0}); !errors.Is(err, ErrInput) {
+		t.Errorf("LogLikelihood of a blank label: %v", err)
+	}
 	if _, err := FromRows([][]float32{{0, 0}, {0}}); !errors.Is(err, ErrInput) {
 		t.Errorf("ragged rows: %v", err)
 	}
@@ -520,6 +524,57 @@ func TestTopK(t *testing.T) {
 		slices.Sort(wantNodes)
 		if !slices.Equal(gotNodes, wantNodes) {
 			t.Fatalf("n=%d k=%d: got %v want %v", n, k, gotNodes, wantNodes)
+		}
+	}
+}
+
+// TestConcurrentDecode decodes in parallel (run with -race): decoders and
+// models are shared, search memory is per call.
+func TestConcurrentDecode(t *testing.T) {
+	v := text.DefaultVocabulary()
+	est, _ := lm.NewEstimator(2)
+	est.AddSentence([]string{"the", "cat"})
+	fb := lm.FallbackDiscounts
+	model, _, err := est.Build(lm.BuildOptions{DiscountFallback: &fb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(20, 21))
+	var inputs []LogProbs
+	var want []string
+	decoders := []Decoder{Greedy{}, Beam{}, Beam{Width: 4, LM: model, WordBonus: 1}}
+	for i := 0; i < 12; i++ {
+		lp := synthPosteriors(rng, v, "the cat sat on the mat")
+		inputs = append(inputs, lp)
+		for _, d := range decoders {
+			r, err := d.Decode(ctx, lp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, r.Text)
+		}
+	}
+	errs := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		go func() {
+			for i, lp := range inputs {
+				for j, d := range decoders {
+					r, err := d.Decode(ctx, lp)
+					if err == nil && r.Text != want[i*len(decoders)+j] {
+						err = errors.New("different text: " + r.Text)
+					}
+					if err != nil {
+						errs <- err
+						return
+					}
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
 		}
 	}
 }

@@ -49,11 +49,17 @@ func (lp LogProbs) Row(t int) []float32 { return lp.Data[t*lp.Vocab : (t+1)*lp.V
 // validate checks the shape against the vocabulary and rejects NaN and +Inf
 // (a -Inf log-probability, probability 0, is allowed).
 func (lp LogProbs) validate(v *text.Vocabulary) error {
+	if lp.Frames > 0 && lp.Vocab != v.Size() {
+		return fmt.Errorf("%w: %d classes per frame, the vocabulary has %d", ErrInput, lp.Vocab, v.Size())
+	}
+	return lp.validateValues()
+}
+
+// validateValues checks the shape and the values.
+func (lp LogProbs) validateValues() error {
 	switch {
 	case lp.Frames < 0 || lp.Vocab < 0:
 		return fmt.Errorf("%w: negative shape [%d, %d]", ErrInput, lp.Frames, lp.Vocab)
-	case lp.Frames > 0 && lp.Vocab != v.Size():
-		return fmt.Errorf("%w: %d classes per frame, the vocabulary has %d", ErrInput, lp.Vocab, v.Size())
 	case len(lp.Data) != lp.Frames*lp.Vocab:
 		return fmt.Errorf("%w: %d values for shape [%d, %d]", ErrInput, len(lp.Data), lp.Frames, lp.Vocab)
 	}
