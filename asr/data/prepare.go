@@ -304,7 +304,11 @@ func run(ctx context.Context, cfg Config, opts Options, build bool) (*Dataset, e
 
 	root, err := cfg.CacheRoot()
 	if err != nil {
-		return nil, err
+		if build {
+			return nil, err
+		}
+		// Check only reads the cache: without one, every file is decoded.
+		root = filepath.Join(os.TempDir(), "asrkit-no-cache")
 	}
 	d := &Dataset{Config: cfg, Report: rep, Dir: corpusDir(root, sources), opts: opts, logger: log}
 

@@ -63,9 +63,13 @@ func wavSeconds(t *testing.T, path string) float64 {
 func TestCheckLJSpeechSample(t *testing.T) {
 	dir := testutil.Path(t, "ljspeech")
 	cfg := Config{LJSpeech: LJSpeechConfig{Path: dir}, CacheDir: t.TempDir()}
-	rep, err := Check(context.Background(), cfg, Options{Logger: quiet})
+	var bar bytes.Buffer
+	rep, err := Check(context.Background(), cfg, Options{Logger: quiet, Progress: &bar})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(bar.String(), "checking audio") || !strings.Contains(bar.String(), "8/8") {
+		t.Errorf("progress bar output %q", bar.String())
 	}
 	if rep.Rows != 8 || rep.Valid != 8 || len(rep.Problems) != 0 || rep.Err() != nil {
 		t.Fatalf("report: %+v", rep)
