@@ -417,7 +417,7 @@ func Synthesize(ctx context.Context, opt SynthOptions) (*SynthReport, error) {
 		byEngine[v.Engine] = append(byEngine[v.Engine], v)
 	}
 	params := make([]renderParams, len(lines))
-	for i, l := range lines {
+	for i := range lines {
 		rng := rand.New(rand.NewPCG(opt.Seed, uint64(i)))
 		eng := engines[i%len(engines)]
 		p := renderParams{Voice: byEngine[eng][rng.IntN(len(byEngine[eng]))]}
@@ -433,7 +433,6 @@ func Synthesize(ctx context.Context, opt SynthOptions) (*SynthReport, error) {
 		}
 		p.Gain = opt.Gain.draw(rng, 0)
 		params[i] = p
-		_ = l
 	}
 
 	var bar *progress
