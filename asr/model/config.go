@@ -241,3 +241,32 @@ func OutputLength(frames int) int {
 	}
 	return (frames + SubsamplingFactor - 1) / SubsamplingFactor
 }
+
+// FLOPs returns the floating-point operations (two per multiply-add) of the
+// matrix products and depthwise convolutions of one forward pass over one
+// utterance of the given number of input frames. Element-wise operations
+// (activations, normalisations, softmax) are not counted, so FLOPs divided by
+// a backend's matrix-multiplication speed is a lower bound on the time of a
+// forward pass. It returns 0 when c is invalid or frames <= 0.
+func (c Config) FLOPs(frames int) int64 {
+	r, err := c.Resolve()
+	if err != nil || frames <= 0 {
+		return 0
+	}
+	T := int64(OutputLength(frames))
+	I, S, D, F := int64(r.InputDim), int64(r.SubsamplingDim), int64(r.DModel), int64(r.FFNDim)
+	K, V, H := int64(r.ConvKernel), int64(r.VocabSize), int64(r.NumHeads)
+	headDim := D / H
+	matmul := func(rows, in, out int64) int64 { return 2 * rows * in * out }
+
+	total := matmul(2*T, 2*I, S) + matmul(T, 2*S, D)  // subsampling
+	perLayer := 2*(matmul(T, D, F)+matmul(T, F, D)) + // two feed-forward modules
+		4*matmul(T, D, D) + // query, key, value, output projections
+		2*matmul(T*H, headDim, headDim) + // rotary embeddings of queries and keys
+		2*2*H*T*T*headDim + // attention logits and weighted values
+		3*matmul(T, D, D) + // GLU value and gate, pointwise output
+		2*T*D*K // depthwise convolution
+	total += int64(r.NumLayers) * perLayer
+	total += matmul(T, D, V) // output layer
+	return total
+}

@@ -7,19 +7,9 @@ import (
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
-
-func testBackend(tb testing.TB) backends.Backend {
-	tb.Helper()
-	b, err := simplego.New("parallelism=-1")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return b
-}
 
 func TestOutputLength(t *testing.T) {
 	for _, tc := range []struct{ in, want int }{
@@ -32,7 +22,7 @@ func TestOutputLength(t *testing.T) {
 }
 
 func TestPresetParameters(t *testing.T) {
-	backend := testBackend(t)
+	backend := goBackend(t)
 	for _, tc := range []struct {
 		preset   string
 		min, max int
@@ -186,7 +176,7 @@ func randomFeatures(r *rand.Rand, n, dim int) [][]float32 {
 }
 
 func TestLogProbsShapesAndNormalisation(t *testing.T) {
-	backend := testBackend(t)
+	backend := goBackend(t)
 	cfg, _ := Preset("tiny")
 	ctx := context.New()
 	r := rand.New(rand.NewPCG(1, 2))
@@ -218,7 +208,7 @@ func TestLogProbsShapesAndNormalisation(t *testing.T) {
 // TestPaddingInvariance checks that an utterance gives the same log-probs
 // alone and padded inside a batch, with garbage in the padding.
 func TestPaddingInvariance(t *testing.T) {
-	backend := testBackend(t)
+	backend := goBackend(t)
 	cfg, _ := Preset("tiny")
 	cfg.NumLayers = 3
 	ctx := context.New()

@@ -1,15 +1,16 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
 
-	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/urfave/cli/v2"
 
 	"github.com/asrkit/asrkit/asr/model"
+	"github.com/asrkit/asrkit/internal/backend"
 )
 
 func init() {
@@ -49,12 +50,12 @@ func modelInfo(w io.Writer, preset string, seconds float64) error {
 	}
 	// Building a graph needs a backend but runs nothing: the pure-Go one is
 	// always available and cheap to create.
-	backend, err := simplego.New("")
+	be, _, err := backend.New(context.Background(), backend.SpecGo)
 	if err != nil {
 		return err
 	}
-	defer backend.Finalize()
-	stages, params, err := model.Summary(backend, cfg, frames)
+	defer be.Finalize()
+	stages, params, err := model.Summary(be, cfg, frames)
 	if err != nil {
 		return err
 	}
