@@ -434,3 +434,35 @@ func BenchmarkScore(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(words)), "ns/word")
 }
+
+// FuzzReadARPA: malformed files give errors, never panics; files that load
+// score every word (a file's own weights may give values above 0: ARPA
+// does not require normalised models) and write back readably.
+func FuzzReadARPA(f *testing.F) {
+	f.Add("\\data\\\nngram 1=3\nngram 2=1\n\n\\1-grams:\n-1\t<s>\t-0.5\n-0.5\ta\t-0.3\n-0.2\t</s>\n\n\\2-grams:\n-0.1\t<s> a\n\n\\end\\\n")
+	f.Add("\\data\\\nngram 1=2\n\n\\1-grams:\n-0.3\ta\n-0.3\t</s>\n\n\\end\\\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		m, err := ReadARPA(strings.NewReader(s))
+		if err != nil {
+			if !errors.Is(err, ErrFormat) && !strings.Contains(err.Error(), "lm: reading ARPA") {
+				t.Fatalf("error %v does not wrap ErrFormat", err)
+			}
+			return
+		}
+		st := m.BeginState()
+		for _, w := range append(m.Words(), "zzz", EOS) {
+			lp, next := m.Score(st, w)
+			if math.IsNaN(lp) {
+				t.Fatalf("ln p(%s) = %v", w, lp)
+			}
+			st = next
+		}
+		var buf bytes.Buffer
+		if err := m.WriteARPA(&buf); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ReadARPA(&buf); err != nil {
+			t.Fatalf("re-reading the written model: %v", err)
+		}
+	})
+}
