@@ -41,8 +41,9 @@ type Beam struct {
 	Vocab         *text.Vocabulary // nil means text.DefaultVocabulary()
 	FrameDuration time.Duration    // 0 means DefaultFrameDuration
 	// Width is the number of prefixes kept per frame; 0 means
-	// DefaultWidth. Width 1 gives the greedy result whenever every frame's
-	// best class has probability above 0.5.
+	// DefaultWidth. Width 1 keeps the most probable prefix frame by frame:
+	// on peaky posteriors (each frame's best class above 0.5) that is the
+	// greedy result, which the tests check on random such inputs.
 	Width int
 	// TokenMinLogProb prunes characters per frame: only those with a
 	// log-probability at least this (natural log, < 0) extend prefixes. 0
