@@ -1,0 +1,106 @@
+package asr_test
+
+import (
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+
+	"github.com/gomlx/gomlx/backends/simplego"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+
+	"github.com/asrkit/asrkit/asr"
+	"github.com/asrkit/asrkit/asr/features"
+	"github.com/asrkit/asrkit/asr/model"
+	"github.com/asrkit/asrkit/asr/text"
+)
+
+// Open a model (a model directory, or a run directory for its best
+// checkpoint) and build its log-probabilities graph with the saved weights.
+func ExampleOpenModel() {
+	ckpt, err := asr.OpenModel("runs/tiny-cpu")
+	if err != nil {
+		log.Fatal(err)
+	}
+	m := ckpt.Manifest
+	fmt.Printf("step %d, %d parameters, %d mel bands, %d symbols\n",
+		m.Step, m.Parameters, m.Features.NumMels, m.Vocabulary.Size())
+
+	loader, err := ckpt.NewLoader(false)
+	if err != nil {
+		log.Fatal(err)
+	}
+	be, err := simplego.New("ops_sequential") // GoMLX's pure-Go backend, sequential graph execution
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.New()
+	ctx.SetLoader(loader)
+	exec, err := context.NewExec(be, ctx.Reuse(), func(ctx *context.Context, feats, lengths *graph.Node) (*graph.Node, *graph.Node) {
+		return model.LogProbs(ctx, m.Model, feats, lengths, false)
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	_ = exec // exec.Exec(normalisedFeatures [1, T, 80], lengths [1]) → log-probs [1, T/4, V], output lengths
+}
+
+// List the checkpoints of a run directory and find the newest and the best.
+func ExampleListCheckpoints() {
+	run, err := os.MkdirTemp("", "run")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(run)
+	writeExampleRun(run) // three checkpoints, evaluated at steps 100 and 200
+
+	list, err := asr.ListCheckpoints(run)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, c := range list {
+		fmt.Println(filepath.Base(c.Dir), evalText(c.Manifest))
+	}
+	latest, _ := asr.LatestCheckpoint(run)
+	best, _ := asr.BestCheckpoint(run)
+	fmt.Println("latest:", latest.Manifest.Step, "best:", best.Manifest.Step)
+	// Output:
+	// step-000000100 wer 42.0%
+	// step-000000200 wer 31.5%
+	// step-000000250 not evaluated
+	// latest: 250 best: 200
+}
+
+func evalText(m *asr.Manifest) string {
+	if m.Metrics.Eval == nil {
+		return "not evaluated"
+	}
+	return fmt.Sprintf("wer %.1f%%", 100*m.Metrics.Eval.WER)
+}
+
+// writeExampleRun saves three small checkpoints into run.
+func writeExampleRun(run string) {
+	cfg, _ := model.Preset("tiny")
+	norm := features.Normalization{Mean: make([]float32, 80), Std: make([]float32, 80)}
+	for i := range norm.Std {
+		norm.Std[i] = 1
+	}
+	for _, c := range []struct {
+		step int64
+		wer  float64
+	}{{100, 0.42}, {200, 0.315}, {250, -1}} {
+		m := &asr.Manifest{
+			Step: c.step, Model: cfg, Features: features.DefaultConfig(), Normalization: norm,
+			Vocabulary: text.DefaultVocabulary(), Training: &asr.TrainingState{TotalSteps: 1000},
+		}
+		if c.wer >= 0 {
+			m.Metrics.Eval = &asr.EvalMetrics{Step: c.step, WER: c.wer, CER: c.wer / 3}
+		}
+		weights := map[string]*tensors.Tensor{"/model/output/weights": tensors.FromValue([][]float32{{1, 2}, {3, 4}})}
+		if _, err := asr.SaveCheckpoint(run, m, weights, nil); err != nil {
+			log.Fatal(err)
+		}
+	}
+}

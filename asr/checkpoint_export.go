@@ -1,0 +1,240 @@
+package asr
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/asrkit/asrkit/internal/tensorfile"
+)
+
+// ExportOptions configure [Export].
+type ExportOptions struct {
+	// Average, when 2 or more, exports the element-wise mean of the weights
+	// of the Average newest usable checkpoints of the run directory instead
+	// of its best checkpoint. 0 or 1 exports the best checkpoint.
+	Average int
+	// Float16 stores the weights in IEEE half precision (half the size; they
+	// are read back as float32).
+	Float16 bool
+	// Overwrite replaces an existing model directory at the output path.
+	// Without it an existing output path is an error.
+	Overwrite bool
+}
+
+// Export writes a model directory at out from src: a run directory (its
+// best checkpoint, or the average of its newest checkpoints, see
+// [ExportOptions]) or a single checkpoint directory. The model directory
+// holds the manifest (model, feature, normalisation and vocabulary
+// configuration, the training configuration, metrics) and the weights,
+// without optimizer state. It is written atomically. The returned
+// Checkpoint describes what was written.
+func Export(src, out string, opts ExportOptions) (*Checkpoint, error) {
+	if opts.Average < 0 {
+		return nil, fmt.Errorf("asr: export: average must be >= 0, got %d", opts.Average)
+	}
+	if err := checkExportTarget(src, out, opts.Overwrite); err != nil {
+		return nil, err
+	}
+	var (
+		base    *Checkpoint
+		weights map[string]*tensors.Tensor
+		steps   []int64
+	)
+	runDir := src
+	if IsRunDir(src) {
+		if opts.Average >= 2 {
+			cs, err := newestUsable(src, opts.Average)
+			if err != nil {
+				return nil, err
+			}
+			if weights, err = averageWeights(cs); err != nil {
+				return nil, err
+			}
+			base = cs[len(cs)-1]
+			for _, c := range cs {
+				steps = append(steps, c.Manifest.Step)
+			}
+		} else {
+			c, err := BestCheckpoint(src)
+			if err != nil {
+				return nil, err
+			}
+			base = c
+		}
+	} else {
+		if opts.Average >= 2 {
+			return nil, fmt.Errorf("asr: export: averaging needs a run directory, %s is a single checkpoint or model", src)
+		}
+		c, err := OpenCheckpoint(src)
+		if err != nil {
+			return nil, err
+		}
+		base = c
+		if c.Manifest.Kind == KindModel && c.Manifest.Export != nil {
+			runDir = c.Manifest.Export.Source
+		} else {
+			runDir = filepath.Dir(filepath.Dir(src))
+		}
+	}
+	if weights == nil {
+		var err error
+		if weights, err = base.Tensors(false); err != nil {
+			return nil, err
+		}
+		steps = []int64{base.Manifest.Step}
+	}
+	m := *base.Manifest
+	m.Kind = KindModel
+	m.Training = nil
+	if abs, err := filepath.Abs(runDir); err == nil {
+		runDir = abs
+	}
+	m.Export = &ExportInfo{Source: runDir, Checkpoints: steps, Averaged: len(steps) > 1, Float16: opts.Float16}
+	if len(steps) > 1 {
+		// The evaluation was of one checkpoint, not of the average.
+		m.Metrics.Eval = nil
+	}
+	if err := os.MkdirAll(filepath.Dir(filepath.Clean(out)), 0o755); err != nil {
+		return nil, fmt.Errorf("asr: export: %w", err)
+	}
+	if err := writeDir(filepath.Clean(out), &m, weights, nil, tensorfile.Options{Float16: opts.Float16}); err != nil {
+		return nil, err
+	}
+	return &Checkpoint{Dir: filepath.Clean(out), Manifest: &m}, nil
+}
+
+// checkExportTarget refuses to write over anything but a model directory,
+// and over that only with overwrite.
+func checkExportTarget(src, out string, overwrite bool) error {
+	if out == "" {
+		return errors.New("asr: export: no output directory")
+	}
+	as, _ := filepath.Abs(src)
+	ao, _ := filepath.Abs(out)
+	if as == ao {
+		return fmt.Errorf("asr: export: the output %s is the source", out)
+	}
+	entries, err := os.ReadDir(out)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("asr: export: %w", err)
+	case len(entries) == 0:
+		return nil // an empty folder is replaced
+	case !overwrite:
+		return fmt.Errorf("asr: export: %s already exists (overwrite it with --force)", out)
+	}
+	m, err := ReadManifest(out)
+	if err != nil || m.Kind != KindModel {
+		return fmt.Errorf("asr: export: %s exists and is not a model directory; refusing to replace it", out)
+	}
+	return nil
+}
+
+// newestUsable returns the n newest usable checkpoints of a run directory,
+// oldest first.
+func newestUsable(runDir string, n int) ([]*Checkpoint, error) {
+	list, err := ListCheckpoints(runDir)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Checkpoint
+	for i := len(list) - 1; i >= 0 && len(out) < n; i-- {
+		info := list[i]
+		err := info.Err
+		var c *Checkpoint
+		if err == nil {
+			c = &Checkpoint{Dir: info.Dir, Manifest: info.Manifest}
+			err = c.Verify()
+		}
+		if err != nil {
+			slog.Warn("skipping unusable checkpoint", "dir", info.Dir, "err", err)
+			continue
+		}
+		out = append(out, c)
+	}
+	if len(out) < n {
+		return nil, fmt.Errorf("%w: averaging %d checkpoints, but %s has only %d usable (checkpoint.keep must be at least the number averaged)", ErrNoCheckpoint, n, runDir, len(out))
+	}
+	slices.Reverse(out)
+	return out, nil
+}
+
+// averageWeights returns the element-wise mean of the checkpoints' weights,
+// after checking that they describe the same model.
+func averageWeights(cs []*Checkpoint) (map[string]*tensors.Tensor, error) {
+	ref := cs[len(cs)-1]
+	refKey, err := modelKey(ref.Manifest)
+	if err != nil {
+		return nil, err
+	}
+	var sums map[string][]float64
+	var shapes map[string]*tensors.Tensor
+	for _, c := range cs {
+		k, err := modelKey(c.Manifest)
+		if err != nil {
+			return nil, err
+		}
+		if !bytes.Equal(k, refKey) {
+			return nil, fmt.Errorf("asr: export: %s and %s have different model, feature, normalisation or vocabulary configurations; they cannot be averaged", c.Dir, ref.Dir)
+		}
+		ws, err := c.Tensors(false)
+		if err != nil {
+			return nil, err
+		}
+		if sums == nil {
+			sums, shapes = map[string][]float64{}, map[string]*tensors.Tensor{}
+			for name, t := range ws {
+				if t.DType() != dtypes.Float32 {
+					return nil, fmt.Errorf("asr: export: weight %q is %s; only float32 weights can be averaged", name, t.DType())
+				}
+				sums[name] = make([]float64, t.Shape().Size())
+				shapes[name] = t
+			}
+		}
+		if len(ws) != len(sums) {
+			return nil, fmt.Errorf("asr: export: %s has %d weights, %s has %d", c.Dir, len(ws), cs[0].Dir, len(sums))
+		}
+		for name, t := range ws {
+			s, ok := sums[name]
+			if !ok || !t.Shape().Equal(shapes[name].Shape()) {
+				return nil, fmt.Errorf("asr: export: weight %q of %s does not match %s", name, c.Dir, cs[0].Dir)
+			}
+			tensors.MustConstFlatData(t, func(flat []float32) {
+				for i, v := range flat {
+					s[i] += float64(v)
+				}
+			})
+		}
+	}
+	out := make(map[string]*tensors.Tensor, len(sums))
+	inv := 1 / float64(len(cs))
+	for name, s := range sums {
+		t := tensors.FromShape(shapes[name].Shape())
+		tensors.MustMutableFlatData(t, func(flat []float32) {
+			for i := range flat {
+				flat[i] = float32(s[i] * inv)
+			}
+		})
+		out[name] = t
+	}
+	return out, nil
+}
+
+// modelKey is the JSON of everything that defines a model's inputs and
+// outputs; equal keys mean compatible weights.
+func modelKey(m *Manifest) ([]byte, error) {
+	return json.Marshal(struct {
+		A, B, C, D any
+	}{m.Model, m.Features, m.Normalization, m.Vocabulary})
+}

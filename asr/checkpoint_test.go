@@ -1,0 +1,456 @@
+package asr
+
+import (
+	"bytes"
+	gocontext "context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+
+	"github.com/asrkit/asrkit/asr/features"
+	"github.com/asrkit/asrkit/asr/model"
+	"github.com/asrkit/asrkit/asr/text"
+	"github.com/asrkit/asrkit/internal/backend"
+)
+
+// testManifest returns a valid checkpoint manifest for the tiny preset.
+func testManifest(step int64) *Manifest {
+	cfg, _ := model.Preset("tiny")
+	norm := features.Normalization{Mean: make([]float32, 80), Std: make([]float32, 80)}
+	for i := range norm.Std {
+		norm.Mean[i] = -float32(i) / 10
+		norm.Std[i] = 1 + float32(i)/100
+	}
+	return &Manifest{
+		Step:          step,
+		Model:         cfg,
+		Parameters:    cfg.NumParameters(),
+		Features:      features.DefaultConfig(),
+		Normalization: norm,
+		Vocabulary:    text.DefaultVocabulary(),
+		Training:      &TrainingState{Epoch: 1, Batch: int(step), TotalSteps: 100},
+		Config:        []byte(`{"train":{"steps":100}}`),
+	}
+}
+
+// filled returns a float32 tensor of the given shape holding f(i).
+func filled(f func(i int) float32, dims ...int) *tensors.Tensor {
+	n := 1
+	for _, d := range dims {
+		n *= d
+	}
+	data := make([]float32, n)
+	for i := range data {
+		data[i] = f(i)
+	}
+	return tensors.FromFlatDataAndDimensions(data, dims...)
+}
+
+// syntheticWeights returns weights whose every value is v (and a second
+// tensor with a ramp), standing in for a model in tests that do not run it.
+func syntheticWeights(v float32) map[string]*tensors.Tensor {
+	return map[string]*tensors.Tensor{
+		"/model/a/weights": filled(func(int) float32 { return v }, 64, 32),
+		"/model/a/biases":  filled(func(i int) float32 { return v + float32(i) }, 32),
+	}
+}
+
+func save(t *testing.T, run string, step int64, wer float64, weights map[string]*tensors.Tensor) *Checkpoint {
+	t.Helper()
+	m := testManifest(step)
+	if wer >= 0 {
+		m.Metrics.Eval = &EvalMetrics{Step: step, WER: wer, CER: wer / 3, Loss: 1, Utterances: 2, Words: 10}
+	}
+	state := map[string]*tensors.Tensor{"/optimizer/m/model/a/weights": filled(func(int) float32 { return 0.5 }, 64, 32)}
+	c, err := SaveCheckpoint(run, m, weights, state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+var (
+	backendOnce sync.Once
+	testBackend backends.Backend
+	backendErr  error
+)
+
+// goBackend returns the one pure-Go backend shared by the package's tests
+// (tensors cannot move between backend instances).
+func goBackend(t *testing.T) backends.Backend {
+	t.Helper()
+	backendOnce.Do(func() { testBackend, _, backendErr = backend.New(gocontext.Background(), backend.SpecGo) })
+	if backendErr != nil {
+		t.Fatal(backendErr)
+	}
+	return testBackend
+}
+
+// tinyRun builds tiny's graph once on a fresh context (initialising
+// its variables) and returns the context and the graph's output for x.
+func tinyRun(t *testing.T, ctx *context.Context, feats *tensors.Tensor) []float32 {
+	t.Helper()
+	be := goBackend(t)
+	cfg, _ := model.Preset("tiny")
+	exec, err := context.NewExec(be, ctx, func(ctx *context.Context, x, lengths *graph.Node) *graph.Node {
+		lp, _ := model.LogProbs(ctx, cfg, x, lengths, false)
+		return lp
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Exec(feats, []int32{int32(feats.Shape().Dim(1))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var flat []float32
+	tensors.MustConstFlatData(out[0], func(f []float32) { flat = slices.Clone(f) })
+	return flat
+}
+
+func TestSaveLoadRebuildsTheSameModel(t *testing.T) {
+	feats := filled(func(i int) float32 { return float32(math.Sin(float64(i) * 0.37)) }, 1, 24, 80)
+	ctx := context.New()
+	ctx.SetParam(context.ParamInitialSeed, int64(3))
+	want := tinyRun(t, ctx, feats)
+
+	run := t.TempDir()
+	weights, state := ModelVariables(ctx)
+	if len(weights) == 0 || len(state) == 0 {
+		t.Fatalf("ModelVariables: %d weights, %d other variables", len(weights), len(state))
+	}
+	if _, ok := state["/#rngState"]; !ok {
+		t.Errorf("the random-number state is not among the non-model variables: %v", keys(state))
+	}
+	m := testManifest(7)
+	m.Parameters = model.CountParameters(ctx)
+	if _, err := SaveCheckpoint(run, m, weights, state); err != nil {
+		t.Fatal(err)
+	}
+
+	c, err := OpenModel(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Manifest.Step != 7 || c.Manifest.Kind != KindCheckpoint || !c.HasState() {
+		t.Fatalf("opened %+v", c.Manifest)
+	}
+	loader, err := c.NewLoader(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx2 := context.New()
+	ctx2.SetLoader(loader)
+	got := tinyRun(t, ctx2.Reuse(), feats)
+	if !slices.Equal(got, want) {
+		t.Errorf("log-probs of the loaded model differ from the saved model's")
+	}
+	if m := loader.Missing(); len(m) > 0 {
+		t.Errorf("Missing() = %v", m)
+	}
+	if u := loader.Unused(); len(u) > 0 {
+		t.Errorf("Unused() = %v", u)
+	}
+}
+
+func keys[V any](m map[string]V) []string {
+	var k []string
+	for n := range m {
+		k = append(k, n)
+	}
+	slices.Sort(k)
+	return k
+}
+
+func TestLoaderReportsMissingAndUnused(t *testing.T) {
+	l := NewLoader(map[string]*tensors.Tensor{
+		"/model/a/weights": filled(func(int) float32 { return 1 }, 2, 2),
+		"/model/extra/x":   filled(func(int) float32 { return 1 }, 2),
+	})
+	ctx := context.New()
+	ctx.SetLoader(l)
+	if v, ok := l.LoadVariable(ctx, "/model/a", "weights"); !ok || v.Shape().Size() != 4 {
+		t.Fatalf("LoadVariable(/model/a/weights) = %v, %v", v, ok)
+	}
+	if _, ok := l.LoadVariable(ctx, "/model/b", "weights"); ok {
+		t.Fatal("LoadVariable found a value that is not saved")
+	}
+	if _, ok := l.LoadVariable(ctx, "/optimizer", "step"); ok {
+		t.Fatal("LoadVariable found a value that is not saved")
+	}
+	if got := l.Missing(); !slices.Equal(got, []string{"/model/b/weights"}) {
+		t.Errorf("Missing() = %v, want only the model variable", got)
+	}
+	if got := l.Unused(); !slices.Equal(got, []string{"/model/extra/x"}) {
+		t.Errorf("Unused() = %v", got)
+	}
+	if err := l.DeleteVariable(ctx, "/model/extra", "x"); err != nil || len(l.Unused()) != 0 {
+		t.Errorf("DeleteVariable: %v, Unused %v", err, l.Unused())
+	}
+}
+
+func TestLatestSkipsDamagedCheckpoints(t *testing.T) {
+	run := t.TempDir()
+	for s := int64(1); s <= 4; s++ {
+		save(t, run, s*10, -1, syntheticWeights(float32(s)))
+	}
+	dir := func(step int64) string { return filepath.Join(run, CheckpointsDir, stepDirName(step)) }
+
+	// step 40: a flipped byte in the weights; step 30: truncated state.
+	w := filepath.Join(dir(40), WeightsFile)
+	b, _ := os.ReadFile(w)
+	b[len(b)-5] ^= 0x40
+	if err := os.WriteFile(w, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := filepath.Join(dir(30), StateFile)
+	if err := os.Truncate(s, 100); err != nil {
+		t.Fatal(err)
+	}
+
+	c, err := LatestCheckpoint(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Manifest.Step != 20 {
+		t.Errorf("LatestCheckpoint = step %d, want 20 (40 and 30 are damaged)", c.Manifest.Step)
+	}
+	for _, tc := range []struct {
+		step int64
+		want string
+	}{{40, "checksum"}, {30, "truncated"}} {
+		_, err := OpenCheckpoint(dir(tc.step))
+		if !errors.Is(err, ErrCorruptCheckpoint) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("OpenCheckpoint(step %d) = %v, want ErrCorruptCheckpoint mentioning %q", tc.step, err, tc.want)
+		}
+	}
+
+	// A missing manifest or a garbled one: skipped when searching, clear when named.
+	if err := os.Remove(filepath.Join(dir(20), ManifestFile)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir(10), ManifestFile), []byte(`{"format_version": 1, "kind": "checkp`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LatestCheckpoint(run); !errors.Is(err, ErrNoCheckpoint) || !strings.Contains(err.Error(), "all 4") {
+		t.Errorf("LatestCheckpoint with every checkpoint damaged = %v", err)
+	}
+	if _, err := OpenCheckpoint(dir(20)); !errors.Is(err, ErrNotModel) {
+		t.Errorf("OpenCheckpoint without manifest = %v, want ErrNotModel", err)
+	}
+	if _, err := OpenCheckpoint(dir(10)); !errors.Is(err, ErrCorruptCheckpoint) {
+		t.Errorf("OpenCheckpoint with a truncated manifest = %v, want ErrCorruptCheckpoint", err)
+	}
+}
+
+func TestEmptyRunDir(t *testing.T) {
+	run := t.TempDir()
+	if _, err := LatestCheckpoint(run); !errors.Is(err, ErrNoCheckpoint) {
+		t.Errorf("LatestCheckpoint(empty) = %v", err)
+	}
+	if _, err := OpenModel(run); !errors.Is(err, ErrNotModel) {
+		t.Errorf("OpenModel(empty folder) = %v, want ErrNotModel", err)
+	}
+	if _, err := OpenModel(filepath.Join(run, "nope")); err == nil {
+		t.Error("OpenModel(missing path) succeeded")
+	}
+	f := filepath.Join(run, "f")
+	os.WriteFile(f, nil, 0o644)
+	if _, err := OpenModel(f); !errors.Is(err, ErrNotModel) {
+		t.Errorf("OpenModel(file) = %v, want ErrNotModel", err)
+	}
+}
+
+func TestBestAndPrune(t *testing.T) {
+	run := t.TempDir()
+	wers := map[int64]float64{1: 0.9, 2: 0.4, 3: 0.5, 4: 0.3, 5: -1, 6: 0.6, 7: 0.7, 8: -1}
+	for s := int64(1); s <= 8; s++ {
+		save(t, run, s, wers[s], syntheticWeights(float32(s)))
+	}
+	best, err := BestCheckpoint(run)
+	if err != nil || best.Manifest.Step != 4 {
+		t.Fatalf("BestCheckpoint = %v, %v; want step 4", best, err)
+	}
+	removed, err := PruneCheckpoints(run, 3, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, _ := ListCheckpoints(run)
+	var steps []int64
+	for _, c := range list {
+		steps = append(steps, c.Step)
+	}
+	if want := []int64{2, 4, 6, 7, 8}; !slices.Equal(steps, want) {
+		t.Errorf("after pruning (keep 3 newest, 2 best) steps = %v, want %v (removed %v)", steps, want, removed)
+	}
+	// Without evaluations, the best is the newest.
+	run2 := t.TempDir()
+	save(t, run2, 1, -1, syntheticWeights(1))
+	save(t, run2, 2, -1, syntheticWeights(2))
+	if c, err := BestCheckpoint(run2); err != nil || c.Manifest.Step != 2 {
+		t.Errorf("BestCheckpoint without evaluations = %v, %v", c, err)
+	}
+}
+
+func TestSaveReplacesSameStepAndCleansLeftovers(t *testing.T) {
+	run := t.TempDir()
+	save(t, run, 5, 0.5, syntheticWeights(1))
+	leftover := filepath.Join(run, CheckpointsDir, ".tmp-step-000000006-123")
+	os.MkdirAll(leftover, 0o755)
+	save(t, run, 5, 0.25, syntheticWeights(2))
+	if _, err := os.Stat(leftover); !os.IsNotExist(err) {
+		t.Errorf("leftover temporary folder still there: %v", err)
+	}
+	c, err := LatestCheckpoint(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Manifest.Metrics.Eval.WER != 0.25 {
+		t.Errorf("the second save of step 5 did not replace the first")
+	}
+	entries, _ := os.ReadDir(filepath.Join(run, CheckpointsDir))
+	if len(entries) != 1 {
+		t.Errorf("checkpoints folder holds %d entries, want 1", len(entries))
+	}
+}
+
+func TestExport(t *testing.T) {
+	run := t.TempDir()
+	save(t, run, 1, 0.5, syntheticWeights(1))
+	save(t, run, 2, 0.2, syntheticWeights(2))
+	save(t, run, 3, 0.4, syntheticWeights(6))
+
+	out := filepath.Join(t.TempDir(), "model")
+	c, err := Export(run, out, ExportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Manifest.Kind != KindModel || c.Manifest.Step != 2 || c.HasState() || c.Manifest.Training != nil {
+		t.Errorf("exported best: %+v", c.Manifest)
+	}
+	m, err := OpenModel(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Manifest.Export == nil || !slices.Equal(m.Manifest.Export.Checkpoints, []int64{2}) || m.Manifest.Metrics.Eval == nil {
+		t.Errorf("export info %+v, eval %v", m.Manifest.Export, m.Manifest.Metrics.Eval)
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, m.Manifest.Config); err != nil || compact.String() != `{"train":{"steps":100}}` {
+		t.Errorf("training config not carried over: %s", m.Manifest.Config)
+	}
+
+	if _, err := Export(run, out, ExportOptions{}); err == nil || !strings.Contains(err.Error(), "already exists") {
+		t.Errorf("export over an existing model without overwrite: %v", err)
+	}
+
+	// Average of the last 2 (weights 2 and 6 → 4), stored as float16.
+	if _, err := Export(run, out, ExportOptions{Average: 2, Float16: true, Overwrite: true}); err != nil {
+		t.Fatal(err)
+	}
+	m, err = OpenModel(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := m.Manifest.Export; !e.Averaged || !e.Float16 || !slices.Equal(e.Checkpoints, []int64{2, 3}) || m.Manifest.Metrics.Eval != nil {
+		t.Errorf("averaged export info %+v, eval %v", e, m.Manifest.Metrics.Eval)
+	}
+	ws, err := m.Tensors(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tensors.MustConstFlatData(ws["/model/a/biases"], func(f []float32) {
+		for i, v := range f {
+			if want := 4 + float32(i); math.Abs(float64(v-want)) > 0.02 {
+				t.Fatalf("averaged bias[%d] = %v, want %v", i, v, want)
+			}
+		}
+	})
+	if _, err := Export(run, out, ExportOptions{Average: 4, Overwrite: true}); !errors.Is(err, ErrNoCheckpoint) {
+		t.Errorf("averaging more checkpoints than exist: %v", err)
+	}
+	notModel := t.TempDir()
+	os.WriteFile(filepath.Join(notModel, "precious.txt"), []byte("x"), 0o644)
+	if _, err := Export(run, notModel, ExportOptions{Overwrite: true}); err == nil || !strings.Contains(err.Error(), "not a model directory") {
+		t.Errorf("export over a folder that is not a model: %v", err)
+	}
+}
+
+func TestManifestValidate(t *testing.T) {
+	ok := testManifest(1)
+	ok.Kind = KindCheckpoint
+	ok.FormatVersion = FormatVersion
+	ok.Files = []FileInfo{{Name: WeightsFile, Size: 10}}
+	if err := ok.Validate(); err != nil {
+		t.Fatalf("valid manifest: %v", err)
+	}
+	cases := []struct {
+		name string
+		edit func(m *Manifest)
+		want string
+	}{
+		{"newer format", func(m *Manifest) { m.FormatVersion = FormatVersion + 1 }, "newer"},
+		{"kind", func(m *Manifest) { m.Kind = "weights" }, "kind"},
+		{"vocabulary size", func(m *Manifest) { m.Model.VocabSize = 30 }, "vocab_size"},
+		{"no vocabulary", func(m *Manifest) { m.Vocabulary = nil }, "no vocabulary"},
+		{"normalisation bands", func(m *Manifest) {
+			m.Normalization.Mean = m.Normalization.Mean[:10]
+			m.Normalization.Std = m.Normalization.Std[:10]
+		}, "bands"},
+		{"input dim", func(m *Manifest) { m.Model.InputDim = 40 }, "input_dim"},
+		{"no training state", func(m *Manifest) { m.Training = nil }, "training state"},
+		{"file path", func(m *Manifest) { m.Files = append(m.Files, FileInfo{Name: "../x"}) }, "plain name"},
+		{"no weights", func(m *Manifest) { m.Files = nil }, WeightsFile},
+		{"bad wer", func(m *Manifest) { m.Metrics.Eval = &EvalMetrics{WER: math.NaN()} }, "out of range"},
+	}
+	for _, tc := range cases {
+		m := *ok
+		m.Model.Dropout = new(0.1)
+		tc.edit(&m)
+		err := m.Validate()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: Validate() = %v, want an error mentioning %q", tc.name, err, tc.want)
+		}
+	}
+	// Every problem at once.
+	m := *ok
+	m.Kind, m.Step = "x", -1
+	if err := m.Validate(); err == nil || strings.Count(err.Error(), "\n") < 1 {
+		t.Errorf("two problems, one error line: %v", err)
+	}
+}
+
+func TestListIgnoresOtherFolders(t *testing.T) {
+	run := t.TempDir()
+	save(t, run, 3, -1, syntheticWeights(1))
+	for _, n := range []string{"step-", "step-12x", "notes", ".tmp-step-000000004-1"} {
+		os.MkdirAll(filepath.Join(run, CheckpointsDir, n), 0o755)
+	}
+	list, err := ListCheckpoints(run)
+	if err != nil || len(list) != 1 || list[0].Step != 3 {
+		t.Errorf("ListCheckpoints = %v, %v", list, err)
+	}
+	for _, tc := range []struct {
+		in   string
+		step int64
+		ok   bool
+	}{{"step-000000012", 12, true}, {"step-7", 7, true}, {"step--1", 0, false}, {"step-99999999999999999999", 0, false}} {
+		s, ok := parseStepDir(tc.in)
+		if s != tc.step || ok != tc.ok {
+			t.Errorf("parseStepDir(%q) = %d, %v", tc.in, s, ok)
+		}
+	}
+	_ = fmt.Sprint()
+}
