@@ -11,6 +11,15 @@
 // give a [*FormatError] that shows the ffmpeg/sox command converting the
 // file. Malformed input gives an error wrapping [ErrMalformed].
 //
+// # Resampling
+//
+// [Resample] and the streaming [Resampler] convert between any two rates with
+// a Kaiser-windowed sinc filter (polyphase; exact coefficients for common
+// rate pairs): flat within 0.001 dB to 0.9 of the lower Nyquist frequency and
+// at least 90 dB down from it (80 dB is the requirement, tested with tones
+// and sweeps, and against sox). The output is not delayed: output sample n is
+// the signal at n/to seconds.
+//
 // # Log-mel features
 //
 // An [Extractor] computes [LogMel] features for a [Config] (whose zero value

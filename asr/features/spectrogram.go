@@ -30,6 +30,9 @@ type SpectrogramOptions struct {
 	Colormap string
 }
 
+// minPlotWidth is the narrowest plot: shorter features get wider columns.
+const minPlotWidth = 480
+
 // Spectrogram draws log-mel features as a picture: time (seconds) across, mel
 // bands up (labelled in Hz), colour from a perceptual colour map (magma or
 // viridis) over the dynamic range, and a colour bar in dB relative to the
@@ -62,7 +65,9 @@ func Spectrogram(m *LogMel, cfg Config, opts SpectrogramOptions) (*image.RGBA, e
 		maxW = 2400
 	}
 	group := (m.Frames + maxW - 1) / maxW // frames per pixel column
-	plotW := (m.Frames + group - 1) / group
+	cols := (m.Frames + group - 1) / group
+	colW := max(1, (minPlotWidth+cols-1)/cols) // short clips: widen each column
+	plotW := cols * colW
 	rowH := max(1, 320/m.Bands)
 	plotH := m.Bands * rowH
 
@@ -73,6 +78,9 @@ func Spectrogram(m *LogMel, cfg Config, opts SpectrogramOptions) (*image.RGBA, e
 		top = 28
 	}
 	width, height := left+plotW+right, top+plotH+bottom
+	if opts.Title != "" {
+		width = max(width, left+font.MeasureString(face, opts.Title).Ceil()+8)
+	}
 	img := image.NewRGBA(image.Rect(0, 0, width, height))
 	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
 	ink := color.RGBA{0x20, 0x20, 0x20, 0xff}
@@ -90,8 +98,8 @@ func Spectrogram(m *LogMel, cfg Config, opts SpectrogramOptions) (*image.RGBA, e
 	}
 	toDB := 10 / math.Ln10
 	col := make([]float64, m.Bands)
-	for x := range plotW {
-		t0, t1 := x*group, min((x+1)*group, m.Frames)
+	for cx := range cols {
+		t0, t1 := cx*group, min((cx+1)*group, m.Frames)
 		clear(col)
 		for t := t0; t < t1; t++ {
 			for b, v := range m.Frame(t) {
@@ -103,7 +111,9 @@ func Spectrogram(m *LogMel, cfg Config, opts SpectrogramOptions) (*image.RGBA, e
 			c := cmap(1 + db/rangeDB)
 			y0 := top + plotH - (b+1)*rowH
 			for y := y0; y < y0+rowH; y++ {
-				img.SetRGBA(left+x, y, c)
+				for x := left + cx*colW; x < left+(cx+1)*colW; x++ {
+					img.SetRGBA(x, y, c)
+				}
 			}
 		}
 	}
@@ -144,23 +154,30 @@ func Spectrogram(m *LogMel, cfg Config, opts SpectrogramOptions) (*image.RGBA, e
 	// Time axis: a round step giving at most about one label per 70 px.
 	frameSec := float64(cfg.HopLength) / float64(cfg.SampleRate)
 	total := float64(m.Frames) * frameSec
-	tstep := 0.1
-	for _, s := range []float64{0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600} {
+	tstep := 0.05
+	for _, s := range []float64{0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600} {
 		tstep = s
-		if total/s*70 <= float64(plotW) {
+		if total/s*60 <= float64(plotW) {
 			break
 		}
 	}
 	for i := 0; float64(i)*tstep <= total; i++ {
 		sec := float64(i) * tstep
-		x := left + int(math.Round(sec/frameSec/float64(group)))
+		x := left + int(math.Round(sec/frameSec/float64(group)*float64(colW)))
 		if x > left+plotW {
 			break
 		}
 		for y := top + plotH + 1; y < top+plotH+5; y++ {
 			img.SetRGBA(x, y, ink)
 		}
-		text(strconv.FormatFloat(sec, 'f', -1, 64), x, top+plotH+17, 0.5)
+		decimals := 0
+		switch {
+		case tstep < 0.1:
+			decimals = 2
+		case tstep < 1:
+			decimals = 1
+		}
+		text(strconv.FormatFloat(sec, 'f', decimals, 64), x, top+plotH+17, 0.5)
 	}
 	text("time (s)", left+plotW/2, top+plotH+34, 0.5)
 
