@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -380,7 +381,18 @@ func TestDecodeMalformed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			// Whatever the headers claim, memory stays near the buffers'
+			// fixed size (64 KiB for reading, 64 KiB for conversion, 64 Ki
+			// samples to start the output), whether or not the reader
+			// tells its length.
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			Decode(struct{ io.Reader }{bytes.NewReader(tt.in)})
 			a, err := Decode(bytes.NewReader(tt.in))
+			runtime.ReadMemStats(&after)
+			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 2<<20 {
+				t.Errorf("decoding %d bytes twice allocated %d bytes", len(tt.in), alloc)
+			}
 			if !errors.Is(err, tt.err) {
 				t.Fatalf("got (%v, %v), want an error wrapping %v", a, err, tt.err)
 			}
