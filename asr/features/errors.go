@@ -33,6 +33,7 @@ type FormatError struct {
 	Path string
 }
 
+// Error names the format and gives the conversion commands.
 func (e *FormatError) Error() string {
 	in := e.Path
 	if in == "" {
