@@ -36,6 +36,8 @@ func exitCode(err error) int {
 func newApp() *cli.App {
 	cmds := append([]*cli.Command(nil), commands...)
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].Name < cmds[j].Name })
+	// The default version flag would take -v, which is --verbose here.
+	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version"}
 	return &cli.App{
 		Name:                 "asr",
 		Usage:                "train, evaluate and run a character CTC speech recogniser",

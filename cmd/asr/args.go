@@ -41,7 +41,7 @@ func reorderArgs(app *cli.App, args []string) []string {
 		out = append(out, a)
 		rest = rest[1:]
 		flags = cmd.Flags
-		cmds = cmd.Subcommands
+		cmds = realCommands(cmd.Subcommands)
 		if len(cmds) == 0 {
 			break
 		}
@@ -65,6 +65,18 @@ func reorderArgs(app *cli.App, args []string) []string {
 	}
 	out = append(out, fl...)
 	return append(out, pos...)
+}
+
+// realCommands drops the "help" subcommand that urfave/cli adds to a command
+// after its first run, so a leaf command stays a leaf.
+func realCommands(cmds []*cli.Command) []*cli.Command {
+	var out []*cli.Command
+	for _, c := range cmds {
+		if c.Name != "help" {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func findCommand(cmds []*cli.Command, name string) *cli.Command {
