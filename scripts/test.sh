@@ -10,12 +10,12 @@ start=$(date +%s)
 export GOMLX_NO_AUTO_INSTALL=1   # never download PJRT plugins
 export ASRKIT_REQUIRE_TOOLS=1    # tests that drive a tool fail, not skip, without it
 
-# command:packages (comma-separated) that the tests need.
-tools=(sox:sox espeak-ng:espeak-ng sclite:sctk shellcheck:shellcheck bats:bats sphinx_fe:sphinxbase-utils flite:flite text2wave:festival,festvox-kallpc16k,festvox-kdlpc16k,festvox-us-slt-hts)
+# command:packages (joined with +) that the tests need.
+tools=(sox:sox espeak-ng:espeak-ng sclite:sctk shellcheck:shellcheck bats:bats sphinx_fe:sphinxbase-utils flite:flite text2wave:festival+festvox-kallpc16k+festvox-kdlpc16k+festvox-us-slt-hts)
 missing=()
 for t in "${tools[@]}"; do
   if ! command -v "${t%%:*}" >/dev/null 2>&1; then
-    IFS=, read -r -a pkgs <<<"${t#*:}"
+    IFS=+ read -r -a pkgs <<<"${t#*:}"
     missing+=("${pkgs[@]}")
   fi
 done
