@@ -175,11 +175,14 @@ func (e *Extractor) frameInto(x []float32, start int, s *frameScratch, out []flo
 	a := e.preemph
 	n := len(x)
 	if start >= 1 && start+len(win) <= n {
-		// Interior frame: no bounds to check per sample.
-		src := x[start-1 : start+len(win)]
+		// Interior frame: equal-length slices, no bounds checks per sample.
+		cur := x[start : start+len(win)]
+		prev := x[start-1 : start-1+len(win)]
 		w := e.window[:len(win)]
-		for j := range win {
-			win[j] = (src[j+1] - a*src[j]) * w[j]
+		prev, w = prev[:len(cur)], w[:len(cur)]
+		win = win[:len(cur)]
+		for j, c := range cur {
+			win[j] = (c - a*prev[j]) * w[j]
 		}
 	} else {
 		for j := range win {
@@ -197,6 +200,7 @@ func (e *Extractor) frameInto(x []float32, start int, s *frameScratch, out []flo
 	}
 	e.spec.power(s.frame, s.power, s.work)
 	p := s.power
+	out = out[:len(e.fb.weights)]
 	for b, w := range e.fb.weights {
 		seg := p[e.fb.first[b]:]
 		seg = seg[:len(w)]
@@ -204,6 +208,7 @@ func (e *Extractor) frameInto(x []float32, start int, s *frameScratch, out []flo
 		for k, wk := range w {
 			acc += wk * seg[k]
 		}
-		out[b] = float32(logPositive(float64(acc) + e.logEps))
+		out[b] = acc
 	}
+	logEnergies(out, e.logEps)
 }
