@@ -264,7 +264,11 @@ func appendFrames(out []float32, b []byte, f *wavFmt) ([]float32, error) {
 	ch, w := f.channels, f.width
 	frames := len(b) / f.blockAlign
 	start := len(out)
-	out = append(out, make([]float32, frames)...)
+	if cap(out)-start >= frames {
+		out = out[:start+frames] // already zeroed by make; no second clear
+	} else {
+		out = append(out, make([]float32, frames)...)
+	}
 	dst := out[start:]
 	var sample func(p []byte) float64
 	switch {
