@@ -225,8 +225,8 @@ func (c Config) numParameters() int {
 
 	subsampling := dense(2*I, S) + dense(2*S, D)
 	ffn := norm(D) + dense(D, F) + dense(F, D)
-	attention := norm(D) + 4*dense(D, D)
-	conv := norm(D) + 2*dense(D, D) + // GLU value and gate
+	attention := norm(D) + dense(D, 3*D) + dense(D, D) // queries, keys, values; output
+	conv := norm(D) + dense(D, 2*D) +                  // GLU value and gate
 		K*D + D + // depthwise kernel and bias
 		norm(D) + dense(D, D)
 	block := 2*ffn + attention + conv + norm(D)
@@ -262,7 +262,6 @@ func (c Config) FLOPs(frames int) int64 {
 	total := matmul(2*T, 2*I, S) + matmul(T, 2*S, D)  // subsampling
 	perLayer := 2*(matmul(T, D, F)+matmul(T, F, D)) + // two feed-forward modules
 		4*matmul(T, D, D) + // query, key, value, output projections
-		2*matmul(T*H, headDim, headDim) + // rotary embeddings of queries and keys
 		2*2*H*T*T*headDim + // attention logits and weighted values
 		3*matmul(T, D, D) + // GLU value and gate, pointwise output
 		2*T*D*K // depthwise convolution

@@ -161,13 +161,15 @@ func (m *builder) selfAttention(ctx *context.Context, x, keyBias *Node, rope *ro
 	heads, headDim := c.NumHeads, c.DModel/c.NumHeads
 
 	y := m.layerNorm(ctx.In("norm"), x)
-	split := func(name string) *Node {
-		return Reshape(layers.Dense(ctx.In(name), y, true, c.DModel), batch, steps, heads, headDim)
-	}
+	// One projection for queries, keys and values: a single wide matrix
+	// product keeps both cores busy on the pure-Go backend even for one
+	// utterance, where three [T', D]x[D, D] products would each run on one.
+	qkv := denseSplit(ctx.In("qkv"), y, 3, c.DModel)
+	split := func(x *Node) *Node { return Reshape(x, batch, steps, heads, headDim) }
 	// The 1/sqrt(headDim) logit scale is folded into the queries.
-	q := MulScalar(rope.apply(split("query")), 1/math.Sqrt(float64(headDim)))
-	k := rope.apply(split("key"))
-	v := split("value")
+	q := MulScalar(rope.apply(split(qkv[0])), 1/math.Sqrt(float64(headDim)))
+	k := rope.apply(split(qkv[1]))
+	v := split(qkv[2])
 
 	logits := Einsum("bqhd,bkhd->bhqk", q, k) // [B, H, T', T']
 	logits = Add(logits, keyBias)
@@ -185,9 +187,8 @@ func (m *builder) selfAttention(ctx *context.Context, x, keyBias *Node, rope *ro
 func (m *builder) convModule(ctx *context.Context, x, mask *Node) *Node {
 	d := m.cfg.DModel
 	y := m.layerNorm(ctx.In("norm"), x)
-	value := layers.Dense(ctx.In("glu_value"), y, true, d)
-	gate := layers.Dense(ctx.In("glu_gate"), y, true, d)
-	y = Mul(value, Sigmoid(gate))
+	glu := denseSplit(ctx.In("glu"), y, 2, d) // value and gate
+	y = Mul(glu[0], Sigmoid(glu[1]))
 	y = Mul(y, mask)
 	y = depthwiseConv(ctx.In("depthwise"), y, m.cfg.ConvKernel)
 	y = activations.Swish(m.layerNorm(ctx.In("norm_depthwise"), y))
@@ -222,6 +223,22 @@ func depthwiseConv(ctx *context.Context, x *Node, k int) *Node {
 		}
 	}
 	return Add(out, Reshape(bias, 1, 1, channels))
+}
+
+// denseSplit applies one Dense layer with n*width outputs and splits the
+// result along the last axis into n parts of width each.
+func denseSplit(ctx *context.Context, x *Node, n, width int) []*Node {
+	y := layers.Dense(ctx, x, true, n*width)
+	parts := make([]*Node, n)
+	for i := range parts {
+		spec := make([]SliceAxisSpec, y.Rank())
+		for a := range spec {
+			spec[a] = AxisRange()
+		}
+		spec[len(spec)-1] = AxisRange(i*width, (i+1)*width)
+		parts[i] = Slice(y, spec...)
+	}
+	return parts
 }
 
 func (m *builder) layerNorm(ctx *context.Context, x *Node) *Node {
@@ -262,11 +279,11 @@ func attentionKeyBias(lengths *Node, steps int) *Node {
 // sequence length and head width.
 type rotary struct {
 	cos, sin *Node // [1, T, 1, D]
-	rotate   *Node // [D, D]: x·rotate = (-x[D/2:], x[:D/2])
 }
 
 // newRotary builds the tables for positions 0..steps-1 and frequencies
-// 10000^(-2i/headDim), in the "rotate half" layout.
+// 10000^(-2i/headDim), in the "rotate half" layout: dimension i and
+// i+headDim/2 form a rotated pair.
 func newRotary(g *Graph, steps, headDim int) *rotary {
 	half := headDim / 2
 	cos := make([]float32, steps*headDim)
@@ -279,23 +296,18 @@ func newRotary(g *Graph, steps, headDim int) *rotary {
 			sin[t*headDim+i], sin[t*headDim+half+i] = s, s
 		}
 	}
-	rot := make([][]float32, headDim)
-	for i := range rot {
-		rot[i] = make([]float32, headDim)
-	}
-	for j := range half {
-		rot[j+half][j] = -1 // out[j] = -x[j+half]
-		rot[j][j+half] = 1  // out[j+half] = x[j]
-	}
 	return &rotary{
-		cos:    Reshape(Const(g, cos), 1, steps, 1, headDim),
-		sin:    Reshape(Const(g, sin), 1, steps, 1, headDim),
-		rotate: Const(g, rot),
+		cos: Reshape(Const(g, cos), 1, steps, 1, headDim),
+		sin: Reshape(Const(g, sin), 1, steps, 1, headDim),
 	}
 }
 
-// apply rotates x [B, T, H, D] by its position: x·cos + rotateHalf(x)·sin.
+// apply rotates x [B, T, H, D] by its position: x·cos + rotateHalf(x)·sin,
+// where rotateHalf(x) = (-x[D/2:], x[:D/2]).
 func (r *rotary) apply(x *Node) *Node {
-	rotated := Einsum("bthd,de->bthe", x, r.rotate)
+	half := x.Shape().Dim(-1) / 2
+	first := Slice(x, AxisRange(), AxisRange(), AxisRange(), AxisRange(0, half))
+	second := Slice(x, AxisRange(), AxisRange(), AxisRange(), AxisRange(half, 2*half))
+	rotated := Concatenate([]*Node{Neg(second), first}, -1)
 	return Add(Mul(x, r.cos), Mul(rotated, r.sin))
 }
