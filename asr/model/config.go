@@ -75,13 +75,14 @@ type Config struct {
 //
 // small and medium follow NeMo's Conformer-CTC small (d_model 176, 16 layers,
 // 4 heads, FFN x4, kernel 31) and medium (d_model 256, 18 layers, 4 heads).
-// tiny is sized for the pure-Go CPU backend: under 1M parameters and a
-// training step of a batch of 8 four-second clips in under half a second on
-// two cores.
+// tiny (469k weights) is sized for the pure-Go CPU backend, whose matrix
+// products run at about 10 GFLOP/s on two cores: a training step of a batch
+// of 8 four-second clips must take under half a second there
+// (BenchmarkTrainStep).
 var presets = map[string]Config{
 	"tiny": {
 		Preset: "tiny", InputDim: DefaultInputDim, VocabSize: DefaultVocabSize,
-		SubsamplingDim: 128, DModel: 128, NumLayers: 2, NumHeads: 4, FFNDim: 512,
+		SubsamplingDim: 96, DModel: 96, NumLayers: 2, NumHeads: 4, FFNDim: 384,
 		ConvKernel: 15, Dropout: ptr(0.1), LayerNormEpsilon: DefaultLayerNormEpsilon,
 	},
 	"small": {
@@ -111,8 +112,8 @@ func PresetNames() []string {
 }
 
 // Preset returns the fully resolved configuration of a named preset:
-// "tiny" (under 1M parameters, for CPU training and tests), "small" (about
-// 12M, NeMo Conformer-CTC small's shape) or "medium" (about 28M).
+// "tiny" (469k parameters, for CPU training and tests), "small" (11.7M,
+// NeMo Conformer-CTC small's shape) or "medium" (27.6M, NeMo's medium).
 func Preset(name string) (Config, error) {
 	c, ok := presets[name]
 	if !ok {

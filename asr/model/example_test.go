@@ -32,7 +32,7 @@ func ExamplePreset() {
 		fmt.Printf("%-6s d_model %3d, %2d layers: %8d parameters\n", name, cfg.DModel, cfg.NumLayers, cfg.NumParameters())
 	}
 	// Output:
-	// tiny   d_model 128,  2 layers:   822429 parameters
+	// tiny   d_model  96,  2 layers:   469373 parameters
 	// small  d_model 176, 16 layers: 11666541 parameters
 	// medium d_model 256, 18 layers: 27592989 parameters
 }
