@@ -105,6 +105,14 @@ type Metrics struct {
 	// (unpadded audio).
 	Utterances   int     `json:"utterances"`
 	AudioSeconds float64 `json:"audio_seconds"`
+	// PaddedSeconds is the audio the batches held with their padding
+	// (batch rows × padded frames): AudioSeconds/PaddedSeconds is the
+	// fraction of the computation spent on real audio.
+	PaddedSeconds float64 `json:"padded_seconds"`
+	// GFLOPS estimates the model's matrix arithmetic per second: three times
+	// model.Config.FLOPs of the padded batches (forward and backward), over
+	// the interval's wall time.
+	GFLOPS float64 `json:"gflops"`
 	// StepsPerSecond and AudioSecondsPerSecond are the throughput over the
 	// interval's wall time (data waits included; evaluation, checkpoints and
 	// graph compilation excluded).
@@ -240,7 +248,7 @@ func LogEvents(logger *slog.Logger) Observer {
 		case EventMetrics:
 			m := e.Metrics
 			logger.Info("train", "step", e.Step, "of", e.TotalSteps, "epoch", e.Epoch, "loss", round(m.Loss, 4),
-				"lr", float32(m.LearningRate), "grad_norm", round(m.GradNorm, 3),
+				"lr", roundSig(m.LearningRate, 4), "grad_norm", roundSig(m.GradNorm, 4),
 				"audio_s_per_s", round(m.AudioSecondsPerSecond, 1), "steps_per_s", round(m.StepsPerSecond, 2),
 				"eta", time.Duration(m.ETA*float64(time.Second)).Round(time.Second))
 		case EventEval:
@@ -271,6 +279,14 @@ func LogEvents(logger *slog.Logger) Observer {
 			logger.Error("training failed", "step", e.Step, "err", e.Error)
 		}
 	}
+}
+
+// roundSig rounds x to digits significant digits.
+func roundSig(x float64, digits int) float64 {
+	if x == 0 || math.IsNaN(x) || math.IsInf(x, 0) {
+		return x
+	}
+	return round(x, digits-1-int(math.Floor(math.Log10(math.Abs(x)))))
 }
 
 func round(x float64, digits int) float64 {

@@ -606,7 +606,7 @@ func scalar(t *tensors.Tensor) float64 {
 type interval struct {
 	loss, tokens, gradNorm float64
 	steps, skipped, utts   int
-	audio                  float64
+	audio, padded, flops   float64
 	wall, wait             time.Duration
 }
 
@@ -665,6 +665,8 @@ func (t *trainer) loop(ctx context.Context) error {
 			}
 			iv.utts += b.Rows
 			iv.audio += b.Seconds
+			iv.padded += float64(b.Size*b.Frames) / t.cfg.Features.FrameRate()
+			iv.flops += 3 * float64(b.Size) * float64(t.model.FLOPs(b.Frames))
 			t.state.Utterances += int64(b.Rows)
 			t.state.AudioSeconds += b.Seconds
 		}
@@ -789,7 +791,7 @@ func (t *trainer) checkRestored() error {
 
 func (t *trainer) emitMetrics(iv *interval) {
 	m := &Metrics{LearningRate: t.lastLR, Steps: iv.steps, SkippedSteps: iv.skipped, Utterances: iv.utts,
-		AudioSeconds: iv.audio, DataWait: iv.wait.Seconds(), Elapsed: t.state.TrainSeconds}
+		AudioSeconds: iv.audio, PaddedSeconds: iv.padded, DataWait: iv.wait.Seconds(), Elapsed: t.state.TrainSeconds}
 	t.res.AudioSeconds += iv.audio
 	if iv.tokens > 0 {
 		m.Loss = iv.loss / iv.tokens
@@ -800,6 +802,7 @@ func (t *trainer) emitMetrics(iv *interval) {
 	if s := iv.wall.Seconds(); s > 0 {
 		m.StepsPerSecond = float64(iv.steps) / s
 		m.AudioSecondsPerSecond = iv.audio / s
+		m.GFLOPS = iv.flops / s / 1e9
 		m.ETA = float64(t.total-t.step) / m.StepsPerSecond
 	}
 	t.emit(Event{Type: EventMetrics, Metrics: m})

@@ -1,0 +1,116 @@
+package train
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/asrkit/asrkit/internal/testutil"
+)
+
+// benchCorpus writes a JSONL manifest listing each of the eight real
+// LJSpeech clips in testdata (1.8 to 9.7 s) copies times under distinct
+// ids: LJSpeech's lengths, enough utterances to fill the batches.
+func benchCorpus(tb testing.TB, copies int) string {
+	tb.Helper()
+	dir := tb.TempDir()
+	meta, err := os.ReadFile(filepath.Join(testutil.Path(tb, "ljspeech"), "metadata.csv"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var b strings.Builder
+	for _, line := range strings.Split(strings.TrimSpace(string(meta)), "\n") {
+		f := strings.Split(line, "|")
+		wav := filepath.Join(testutil.Path(tb, "ljspeech", "wavs"), f[0]+".wav")
+		for c := range copies {
+			row, _ := json.Marshal(map[string]string{"id": fmt.Sprintf("%s-%02d", f[0], c), "audio_filepath": wav, "text": f[2]})
+			b.Write(append(row, '\n'))
+		}
+	}
+	p := filepath.Join(dir, "train.jsonl")
+	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+}
+
+// BenchmarkTrainTiny trains tiny on the pure-Go backend for 24 steps on
+// batches of LJSpeech-length clips (the 8 real clips, 10 copies each:
+// 6.6 min of audio, one epoch is about 20 batches of about 20 s) with the
+// default SpecAugment and dropout, then evaluates on 8 clips and saves a
+// checkpoint. It reports the training throughput in unpadded audio seconds
+// per second of training time (compilation, evaluation and checkpoints
+// excluded and reported apart); the same per CPU-second of the steps that
+// compiled nothing, times 2 ("audio-s/2cpu-s": what two cores of their own
+// would give, which other work on a shared machine does not distort); the
+// model's matrix arithmetic per 2 CPU-seconds; and the share of the
+// computation that was real audio rather than padding.
+//
+//	go test -run '^$' -bench TrainTiny -benchtime 1x ./asr/train
+func BenchmarkTrainTiny(b *testing.B) {
+	manifest := benchCorpus(b, 10)
+	for b.Loop() {
+		dir := b.TempDir()
+		var c Config
+		c.Datasets.Manifests.Train = manifest
+		c.Datasets.Split.Val = new(0.1)
+		c.Datasets.Split.Test = new(0.0)
+		c.Datasets.CacheDir = filepath.Join(dir, "cache")
+		c.Datasets.Batching.Buckets = []int{192, 576, 976}
+		c.Datasets.Batching.MaxFrames = 2000
+		c.Model.Preset = "tiny"
+		c.Train.Backend = "go"
+		c.Train.Steps = 24
+		c.Train.WarmupSteps = 4
+		c.Train.EvalEvery = -1
+		c.Train.EvalMaxUtterances = 8
+		c.Checkpoint.Dir = filepath.Join(dir, "run")
+		c.Log.Every = 1
+		// CPU time of each step that compiled nothing, measured between
+		// metrics events (one per step).
+		var cpuSteady, audioSteady, paddedSteady, flopsSteady float64
+		last, compiled := cpuSeconds(), false
+		res, err := Run(context.Background(), c, Options{Observer: func(e Event) {
+			switch e.Type {
+			case EventCompile:
+				compiled = true
+			case EventMetrics:
+				now := cpuSeconds()
+				if !compiled {
+					cpuSteady += now - last
+					audioSteady += e.Metrics.AudioSeconds
+					paddedSteady += e.Metrics.PaddedSeconds
+					flopsSteady += e.Metrics.GFLOPS * e.Metrics.AudioSeconds / e.Metrics.AudioSecondsPerSecond
+				}
+				last, compiled = now, false
+			case EventState:
+				last = cpuSeconds()
+			}
+		}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(res.AudioSecondsPerSecond(), "audio-s/s")
+		b.ReportMetric(2*audioSteady/cpuSteady, "audio-s/2cpu-s")
+		b.ReportMetric(2*flopsSteady/cpuSteady, "GFLOP/2cpu-s")
+		b.ReportMetric(audioSteady/paddedSteady, "unpadded-fraction")
+		b.ReportMetric(res.TrainTime.Seconds()/float64(res.Step), "s/step")
+		b.ReportMetric(res.AudioSeconds/float64(res.Step), "audio-s/step")
+		b.ReportMetric(res.CompileTime.Seconds(), "compile-s")
+		b.ReportMetric(res.EvalTime.Seconds(), "eval-s")
+		b.ReportMetric(res.CheckpointTime.Seconds(), "checkpoint-s")
+	}
+}
