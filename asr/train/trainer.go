@@ -617,6 +617,7 @@ func (t *trainer) loop(ctx context.Context) error {
 	it := t.train.Iterate(iterCtx, t.pos)
 	defer it.Close()
 
+	t.res.Step = t.step
 	t.setState(StateTraining, fmt.Sprintf("%d steps of %d to go", t.total-t.step, t.total))
 	var iv interval
 	var runLoss, runTokens float64
