@@ -300,3 +300,46 @@ func drain(sc *bufio.Scanner) io.Reader {
 	}()
 	return pr
 }
+
+// TestGPUSmokeScript checks scripts/gpu-smoke.sh with shellcheck and runs
+// it on the CPU (SMOKE_BACKEND=go, a few steps of tiny), with this test
+// binary standing in for the asr binary.
+func TestGPUSmokeScript(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a training process")
+	}
+	root := testutil.Root(t)
+	script := filepath.Join(root, "scripts", "gpu-smoke.sh")
+	sc := testutil.RequireTool(t, "shellcheck")
+	if out, err := exec.Command(sc, script).CombinedOutput(); err != nil {
+		t.Fatalf("shellcheck: %v\n%s", err, out)
+	}
+	testutil.RequireTool(t, "python3")
+	// A stand-in "asr" binary: this test binary running TestHelperASRProcess.
+	dir := t.TempDir()
+	wrapper := filepath.Join(dir, "asr")
+	body := fmt.Sprintf("#!/bin/sh\n%s=\"$(printf '%%s\\n' \"$@\")\"\nexport %s\nexec %q -test.run='^TestHelperASRProcess$'\n",
+		asrProcessEnv, asrProcessEnv, os.Args[0])
+	if err := os.WriteFile(wrapper, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(script, wrapper, "-")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "SMOKE_BACKEND=go", "SMOKE_PRESET=tiny", "SMOKE_STEPS=6", "SMOKE_COPIES=1",
+		"SMOKE_MAX_FRAMES=1200", "SMOKE_OUT="+filepath.Join(dir, "out"))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("gpu-smoke.sh: %v\n%s", err, out)
+	}
+	for _, want := range []string{"== compile time per batch shape", "train  batch", "== steady state", "audio-s/s", "== loss curve", "step     6", "== eval at step 6", "== gpu-smoke: done"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	// Without a plugin and without SMOKE_BACKEND it refuses clearly.
+	cmd = exec.Command(script, wrapper, "relative/plugin.so")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "must be absolute") {
+		t.Errorf("relative plugin path: %v\n%s", err, out)
+	}
+}
