@@ -1,0 +1,626 @@
+package asr
+
+import (
+	"bytes"
+	gocontext "context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+
+	"github.com/asrkit/asrkit/asr/bundled"
+	"github.com/asrkit/asrkit/asr/decode"
+	"github.com/asrkit/asrkit/asr/features"
+	"github.com/asrkit/asrkit/asr/model"
+	"github.com/asrkit/asrkit/internal/backend"
+	"github.com/asrkit/asrkit/internal/testutil"
+)
+
+// clip16k decodes a testdata clip and resamples it to 16 kHz.
+func clip16k(t testing.TB, path string) []float32 {
+	t.Helper()
+	a, err := features.DecodeFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := features.Resample(a.Samples, a.SampleRate, 16000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x
+}
+
+// loadRandom loads a random tiny model on the pure-Go backend.
+func loadRandom(t testing.TB, opts ...Option) *Recognizer {
+	t.Helper()
+	_, dir := randomModel(t, "tiny", 1, false)
+	r, err := Load(dir, append([]Option{WithBackend("go")}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+// TestTranscribeMatchesDirectPipeline checks Transcribe against the
+// pipeline written out by hand for one utterance: whole-signal features,
+// normalisation, the model graph on the exact length (no padding), greedy
+// decoding. The streamed features, the padding to a graph length and the
+// word times must change nothing.
+func TestTranscribeMatchesDirectPipeline(t *testing.T) {
+	runDir, _ := randomModel(t, "tiny", 2, false)
+	r, err := Load(runDir, WithBackend("go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ckpt, err := OpenModel(runDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := ckpt.Manifest
+	loader, err := ckpt.NewLoader(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	be, _, err := backend.New(gocontext.Background(), backend.SpecGo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer be.Finalize()
+	ctx := context.New()
+	ctx.SetLoader(loader)
+	exec, err := context.NewExec(be, ctx.Reuse(), func(ctx *context.Context, feats, lengths *graph.Node) *graph.Node {
+		lp, _ := model.LogProbs(ctx, m.Model, feats, lengths, false)
+		return lp
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ext, _ := features.NewExtractor(m.Features)
+	for _, p := range testutil.LJSpeechClips(t)[:4] {
+		x := clip16k(t, p)
+		mel, err := ext.Compute(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Normalization.Apply(mel); err != nil {
+			t.Fatal(err)
+		}
+		feats := make([][][]float32, 1)
+		for i := range mel.Frames {
+			feats[0] = append(feats[0], mel.Frame(i))
+		}
+		out, err := exec.Exec(feats, []int32{int32(mel.Frames)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows := out[0].Value().([][][]float32)[0]
+		lp, err := decode.FromRows(rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := decode.Greedy{FrameDuration: 40 * time.Millisecond}.Decode(gocontext.Background(), lp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The model's output on the padded input, compared value by value.
+		got, err := r.am.logProbs(gocontext.Background(), mel.Data, mel.Frames)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var maxDiff float64
+		for i, v := range got {
+			maxDiff = max(maxDiff, math.Abs(float64(v-lp.Data[i])))
+		}
+		if len(got) != len(lp.Data) || maxDiff > 1e-4 {
+			t.Errorf("%s: padded model output (%d values) differs from unpadded (%d) by %g", filepath.Base(p), len(got), len(lp.Data), maxDiff)
+		}
+
+		res, err := r.Transcribe(gocontext.Background(), x, 16000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Text != want.Text || len(res.Words) != len(want.Words) {
+			t.Fatalf("%s:\n got %q\nwant %q", filepath.Base(p), res.Text, want.Text)
+		}
+		for i, w := range res.Words {
+			ww := want.Words[i]
+			if w.Text != ww.Text || w.Start != ww.Start || w.End != ww.End || math.Abs(w.Confidence-ww.Confidence) > 1e-6 {
+				t.Errorf("%s word %d: %+v, want %+v", filepath.Base(p), i, w, ww)
+			}
+		}
+		if d := time.Duration(float64(len(x)) / 16000 * float64(time.Second)); res.Duration != d {
+			t.Errorf("duration %v, want %v", res.Duration, d)
+		}
+	}
+}
+
+// TestModelDirectoryKinds loads the same weights as a run directory, a
+// model directory and a float16 model directory.
+func TestModelDirectoryKinds(t *testing.T) {
+	runDir, modelDir := randomModel(t, "tiny", 3, false)
+	_, halfDir := randomModel(t, "tiny", 3, true)
+	x := clip16k(t, testutil.LJSpeechClips(t)[1])
+	var texts []string
+	for _, dir := range []string{runDir, modelDir, halfDir} {
+		r, err := Load(dir, WithBackend("go"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := r.Transcribe(gocontext.Background(), x, 16000)
+		r.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		texts = append(texts, res.Text)
+		if r.Info().Manifest.Step != 1 || r.Info().Decoder != "greedy" || r.Info().Backend == "" {
+			t.Errorf("info %+v", r.Info())
+		}
+	}
+	if texts[0] != texts[1] {
+		t.Errorf("run directory and model directory disagree:\n%q\n%q", texts[0], texts[1])
+	}
+	if texts[2] == "" {
+		t.Errorf("float16 model transcribed nothing")
+	}
+}
+
+// TestResamplesInput transcribes a 22.05 kHz clip as it is and resampled
+// to 16 kHz first: the results are the same.
+func TestResamplesInput(t *testing.T) {
+	r := loadRandom(t)
+	p := testutil.LJSpeechClips(t)[3]
+	a, err := features.DecodeFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	direct, err := r.Transcribe(gocontext.Background(), a.Samples, a.SampleRate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pre, err := r.Transcribe(gocontext.Background(), clip16k(t, p), 16000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if direct.Text != pre.Text {
+		t.Errorf("22.05 kHz input: %q\nresampled first: %q", direct.Text, pre.Text)
+	}
+	file, err := r.TranscribeFile(gocontext.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reader, err := r.TranscribeReader(gocontext.Background(), bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if file.Text != direct.Text || reader.Text != direct.Text || file.Duration != a.Duration() {
+		t.Errorf("TranscribeFile %q (%v), TranscribeReader %q, Transcribe %q (%v)", file.Text, file.Duration, reader.Text, direct.Text, a.Duration())
+	}
+}
+
+// TestConcurrentUse runs transcriptions and streams from several
+// goroutines on one Recognizer, in different orders, and compares each
+// result with the one computed alone.
+func TestConcurrentUse(t *testing.T) {
+	r := loadRandom(t)
+	clips := testutil.LJSpeechClips(t)
+	audio := make([][]float32, len(clips))
+	want := make([]string, len(clips))
+	for i, p := range clips {
+		audio[i] = clip16k(t, p)
+		res, err := r.Transcribe(gocontext.Background(), audio[i], 16000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = res.Text
+	}
+	const workers = 4
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*len(clips))
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(w), 9))
+			for _, i := range rng.Perm(len(clips)) {
+				var got string
+				if w%2 == 0 {
+					res, err := r.Transcribe(gocontext.Background(), audio[i], 16000)
+					if err != nil {
+						errs <- err
+						return
+					}
+					got = res.Text
+				} else {
+					// A stream fed in uneven chunks, without partial results,
+					// sees the same windows.
+					s := r.NewStream()
+					for pos := 0; pos < len(audio[i]); {
+						n := min(len(audio[i])-pos, 1+rng.IntN(8000))
+						if err := s.AcceptWaveform(gocontext.Background(), 16000, audio[i][pos:pos+n]); err != nil {
+							errs <- err
+							return
+						}
+						pos += n
+					}
+					res, err := s.Finish(gocontext.Background())
+					if err != nil {
+						errs <- err
+						return
+					}
+					got = res.Text
+				}
+				if got != want[i] {
+					errs <- fmt.Errorf("worker %d, clip %d: %q, want %q", w, i, got, want[i])
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+// TestPartialIsCheapAndConsistent streams a clip with partial results:
+// each partial covers the audio so far, and a second call without new
+// audio does not run the model again.
+func TestPartialIsCheapAndConsistent(t *testing.T) {
+	r := loadRandom(t)
+	x := clip16k(t, testutil.LJSpeechClips(t)[0])
+	s := r.NewStream()
+	ctx := gocontext.Background()
+	for pos := 0; pos < len(x); pos += 8000 {
+		if err := s.AcceptWaveform(ctx, 16000, x[pos:min(pos+8000, len(x))]); err != nil {
+			t.Fatal(err)
+		}
+		p1, err := s.Partial(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs := s.runs
+		p2, err := s.Partial(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.runs != runs || p2.Text != p1.Text {
+			t.Errorf("second Partial ran the model (%d → %d runs) or changed %q to %q", runs, s.runs, p1.Text, p2.Text)
+		}
+		if want := time.Duration(float64(min(pos+8000, len(x))) / 16000 * float64(time.Second)); p1.Duration != want {
+			t.Errorf("partial duration %v, want %v", p1.Duration, want)
+		}
+		if n := len(p1.Words); n > 0 && p1.Words[n-1].End > p1.Duration+40*time.Millisecond {
+			t.Errorf("partial word %+v ends after the audio (%v)", p1.Words[n-1], p1.Duration)
+		}
+	}
+	if _, err := s.Finish(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestTenMinutesBoundedMemory transcribes ten minutes of speech (the
+// testdata clips over and over) and checks that the memory in use stays
+// bounded by the window, not the audio: the peak heap, sampled while it
+// runs, may grow by far less than ten minutes of features (190 MB for
+// 60,000 frames of 80 bands, before the attention matrices that a single
+// pass over 15,000 output frames would need: 3.6 GB per layer).
+func TestTenMinutesBoundedMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("transcribes ten minutes of audio")
+	}
+	r := loadRandom(t)
+	var audio []float32
+	for len(audio) < 600*16000 {
+		for _, p := range testutil.LJSpeechClips(t) {
+			audio = append(audio, clip16k(t, p)...)
+		}
+	}
+	audio = audio[:600*16000]
+	// Warm the graph of a full window so that compilation is not counted.
+	if _, err := r.Transcribe(gocontext.Background(), audio[:20*16000], 16000); err != nil {
+		t.Fatal(err)
+	}
+	// Collect garbage eagerly, so that the heap in use follows the live
+	// memory rather than the collector's pacing.
+	defer debug.SetGCPercent(debug.SetGCPercent(10))
+	runtime.GC()
+	var base runtime.MemStats
+	runtime.ReadMemStats(&base)
+	var peak uint64
+	done := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		var ms runtime.MemStats
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+			runtime.ReadMemStats(&ms)
+			peak = max(peak, ms.HeapInuse)
+		}
+	}()
+	start := time.Now()
+	res, err := r.Transcribe(gocontext.Background(), audio, 16000)
+	close(done)
+	<-sampled
+	if err != nil {
+		t.Fatal(err)
+	}
+	growth := float64(peak-min(peak, base.HeapInuse)) / (1 << 20)
+	t.Logf("10 min in %v: %d words, heap %0.f MB before, peak +%.0f MB", time.Since(start).Round(time.Millisecond), len(res.Words), float64(base.HeapInuse)/(1<<20), growth)
+	if growth > 30 {
+		t.Errorf("heap grew by %.0f MB while transcribing ten minutes", growth)
+	}
+	if res.Duration != 10*time.Minute {
+		t.Errorf("duration %v", res.Duration)
+	}
+	if last := res.Words[len(res.Words)-1]; last.End > 10*time.Minute || last.End < 9*time.Minute {
+		t.Errorf("last word %+v", last)
+	}
+}
+
+// TestErrors checks that every kind of bad input gives a clear error.
+func TestErrors(t *testing.T) {
+	r := loadRandom(t)
+	ctx := gocontext.Background()
+	tmp := t.TempDir()
+	text := filepath.Join(tmp, "notes.wav")
+	os.WriteFile(text, []byte("this is not audio at all, just some text\n"), 0o644)
+	nan := []float32{0, 0.1, float32(math.NaN())}
+	cancelled, cancel := gocontext.WithCancel(ctx)
+	cancel()
+	long := clip16k(t, testutil.LJSpeechClips(t)[0])
+
+	for _, c := range []struct {
+		name string
+		err  error
+		want string
+		run  func() error
+	}{
+		{"rate 0", ErrSampleRate, "0 Hz", func() error { _, err := r.Transcribe(ctx, []float32{0}, 0); return err }},
+		{"negative rate", ErrSampleRate, "-16000 Hz", func() error { _, err := r.Transcribe(ctx, nil, -16000); return err }},
+		{"huge rate", ErrSampleRate, "2000000 Hz", func() error { _, err := r.Transcribe(ctx, []float32{0}, 2_000_000); return err }},
+		{"NaN", ErrAudio, "sample 2 is NaN", func() error { _, err := r.Transcribe(ctx, nan, 16000); return err }},
+		{"text file", features.ErrMalformed, "notes.wav", func() error { _, err := r.TranscribeFile(ctx, text); return err }},
+		{"missing file", fs.ErrNotExist, "nope.wav", func() error { _, err := r.TranscribeFile(ctx, filepath.Join(tmp, "nope.wav")); return err }},
+		{"ogg", features.ErrUnsupportedFormat, "ffmpeg", func() error {
+			_, err := r.TranscribeFile(ctx, testutil.Path(t, "audio", "vorbis.ogg"))
+			return err
+		}},
+		{"reader", features.ErrMalformed, "", func() error { _, err := r.TranscribeReader(ctx, strings.NewReader("")); return err }},
+		{"cancelled", gocontext.Canceled, "", func() error { _, err := r.Transcribe(cancelled, long, 16000); return err }},
+		{"rate change", ErrSampleRate, "cannot change to 8000 Hz", func() error {
+			s := r.NewStream()
+			if err := s.AcceptWaveform(ctx, 16000, []float32{0, 0}); err != nil {
+				return err
+			}
+			return s.AcceptWaveform(ctx, 8000, []float32{0, 0})
+		}},
+		{"after finish", ErrStreamFinished, "", func() error {
+			s := r.NewStream()
+			if _, err := s.Finish(ctx); err != nil {
+				return err
+			}
+			return s.AcceptWaveform(ctx, 16000, []float32{0})
+		}},
+	} {
+		err := c.run()
+		if !errors.Is(err, c.err) || !strings.Contains(fmt.Sprint(err), c.want) {
+			t.Errorf("%s: error %v, want %v containing %q", c.name, err, c.err, c.want)
+		}
+	}
+
+	// No samples at all is no speech, not an error.
+	res, err := r.Transcribe(ctx, nil, 44100)
+	if err != nil || res.Text != "" || res.Words != nil || res.Duration != 0 {
+		t.Errorf("empty input: %+v, %v", res, err)
+	}
+	res, err = r.Transcribe(ctx, make([]float32, 10), 16000)
+	if err != nil || res.Duration != 625*time.Microsecond {
+		t.Errorf("10 samples: %+v, %v", res, err)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	runDir, modelDir := randomModel(t, "tiny", 4, false)
+	empty := t.TempDir()
+	// A manifest that describes a bigger model than its weights.
+	mismatch := filepath.Join(t.TempDir(), "mismatch")
+	copyDir(t, modelDir, mismatch)
+	m, err := ReadManifest(mismatch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Model.NumLayers = 3
+	raw, _ := m.marshal()
+	os.WriteFile(filepath.Join(mismatch, ManifestFile), raw, 0o644)
+	lmFile := filepath.Join(t.TempDir(), "bad.arpa")
+	os.WriteFile(lmFile, []byte("not an arpa file\n"), 0o644)
+
+	for _, c := range []struct {
+		name string
+		dir  string
+		opts []Option
+		err  error
+		want string
+	}{
+		{"missing", filepath.Join(empty, "nope"), nil, fs.ErrNotExist, "nope"},
+		{"empty", empty, nil, ErrNotModel, "neither"},
+		{"mismatch", mismatch, nil, nil, "layer_02"},
+		{"backend", modelDir, []Option{WithBackend("tpu")}, nil, "unknown backend spec"},
+		{"beam", modelDir, []Option{WithBeam(-2)}, nil, "beam width -2"},
+		{"window", modelDir, []Option{WithWindow(3*time.Second, 2*time.Second)}, nil, "longer than twice the context"},
+		{"lm missing", modelDir, []Option{WithLM(filepath.Join(empty, "x.arpa"), 0, 0)}, fs.ErrNotExist, "language model"},
+		{"lm bad", runDir, []Option{WithLM(lmFile, 0.5, 1)}, nil, "language model"},
+	} {
+		r, err := Load(c.dir, append([]Option{WithBackend("go")}, c.opts...)...)
+		if err == nil {
+			r.Close()
+		}
+		if err == nil || (c.err != nil && !errors.Is(err, c.err)) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want %v containing %q", c.name, err, c.err, c.want)
+		}
+	}
+}
+
+func TestClose(t *testing.T) {
+	r := loadRandom(t)
+	s := r.NewStream()
+	if err := s.AcceptWaveform(gocontext.Background(), 16000, make([]float32, 1600)); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	if _, err := r.Transcribe(gocontext.Background(), make([]float32, 1600), 16000); !errors.Is(err, ErrClosed) {
+		t.Errorf("Transcribe after Close: %v", err)
+	}
+	if _, err := s.Finish(gocontext.Background()); !errors.Is(err, ErrClosed) {
+		t.Errorf("Finish after Close: %v", err)
+	}
+}
+
+// TestBeamAndLM loads with beam search and a language model.
+func TestBeamAndLM(t *testing.T) {
+	_, dir := randomModel(t, "tiny", 5, false)
+	arpa := filepath.Join(t.TempDir(), "lm.arpa")
+	// A unigram model of the words the random model might spell.
+	os.WriteFile(arpa, []byte("\\data\\\nngram 1=4\n\n\\1-grams:\n-0.5\t<s>\n-0.5\t</s>\n-0.5\t<unk>\n-0.5\tthe\n\n\\end\\\n"), 0o644)
+	x := clip16k(t, testutil.LJSpeechClips(t)[1])
+	for _, c := range []struct {
+		opts []Option
+		info string
+	}{
+		{[]Option{WithBeam(1)}, "greedy"},
+		{[]Option{WithBeam(4)}, "beam(width=4)"},
+		{[]Option{WithLM(arpa, 0, 0)}, "beam(width=8), lm order 1 weight 0.5"},
+		{[]Option{WithBeam(16), WithLM(arpa, 0.8, 1)}, "beam(width=16), lm order 1 weight 0.8"},
+	} {
+		r, err := Load(dir, append([]Option{WithBackend("go")}, c.opts...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Info().Decoder != c.info {
+			t.Errorf("decoder %q, want %q", r.Info().Decoder, c.info)
+		}
+		if _, err := r.Transcribe(gocontext.Background(), x, 16000); err != nil {
+			t.Error(err)
+		}
+		r.Close()
+	}
+}
+
+// TestLoadDefault loads the bundled model when this build has one, and
+// otherwise reports ErrNoBundledModel.
+func TestLoadDefault(t *testing.T) {
+	_, statErr := fs.Stat(bundled.FS(), ManifestFile)
+	r, err := LoadDefault(WithBackend("go"))
+	if statErr != nil {
+		if !errors.Is(err, ErrNoBundledModel) {
+			t.Fatalf("no bundled model: LoadDefault gave %v, want ErrNoBundledModel", err)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if r.Info().Dir != "" || r.Info().Manifest.Kind != KindModel {
+		t.Errorf("info %+v", r.Info())
+	}
+	res, err := r.TranscribeFile(gocontext.Background(), testutil.LJSpeechClips(t)[7])
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("bundled model: %q", res.Text)
+}
+
+// TestOpenFS reads a model directory from a file system as LoadDefault
+// reads the embedded one, and rejects damaged ones.
+func TestOpenFS(t *testing.T) {
+	_, dir := randomModel(t, "tiny", 6, true)
+	files := fstest.MapFS{}
+	for _, name := range []string{ManifestFile, WeightsFile} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[name] = &fstest.MapFile{Data: b}
+	}
+	m, loader, err := openFS(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := newRecognizer("", m, loader, []Option{WithBackend("go")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+
+	truncated := fstest.MapFS{ManifestFile: files[ManifestFile], WeightsFile: &fstest.MapFile{Data: files[WeightsFile].Data[:100]}}
+	badJSON := fstest.MapFS{ManifestFile: &fstest.MapFile{Data: []byte("{")}, WeightsFile: files[WeightsFile]}
+	flipped := bytes.Clone(files[WeightsFile].Data)
+	flipped[len(flipped)-3] ^= 0xff
+	corrupt := fstest.MapFS{ManifestFile: files[ManifestFile], WeightsFile: &fstest.MapFile{Data: flipped}}
+	noWeights := fstest.MapFS{ManifestFile: files[ManifestFile]}
+	for name, c := range map[string]struct {
+		fsys fs.FS
+		err  error
+	}{
+		"empty":      {fstest.MapFS{"README.md": &fstest.MapFile{Data: []byte("x")}}, ErrNoBundledModel},
+		"truncated":  {truncated, ErrCorruptCheckpoint},
+		"bad json":   {badJSON, ErrCorruptCheckpoint},
+		"corrupt":    {corrupt, ErrCorruptCheckpoint},
+		"no weights": {noWeights, ErrCorruptCheckpoint},
+	} {
+		if _, _, err := openFS(c.fsys); !errors.Is(err, c.err) {
+			t.Errorf("%s: %v, want %v", name, err, c.err)
+		}
+	}
+}
+
+func copyDir(t *testing.T, from, to string) {
+	t.Helper()
+	if err := os.CopyFS(to, os.DirFS(from)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestBucketFrames(t *testing.T) {
+	seen := map[int]bool{}
+	for n := 1; n <= 1600; n++ {
+		b := bucketFrames(n)
+		if b < n || b%model.SubsamplingFactor != 0 || (n > 512 && float64(b) > 1.5*float64(n)) {
+			t.Fatalf("bucketFrames(%d) = %d", n, b)
+		}
+		seen[b] = true
+	}
+	if len(seen) > 10 {
+		t.Errorf("%d graph lengths for windows up to 16 s", len(seen))
+	}
+}
