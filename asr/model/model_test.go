@@ -8,7 +8,10 @@ import (
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
+
+	"github.com/asrkit/asrkit/internal/strictyaml"
 )
 
 func TestOutputLength(t *testing.T) {
@@ -240,5 +243,62 @@ func TestPaddingInvariance(t *testing.T) {
 	t.Logf("largest difference between batched and alone: %.3g", worst)
 	if worst > 1e-4 {
 		t.Errorf("padding changes log-probs by %.3g, want <= 1e-4", worst)
+	}
+}
+
+// TestConfigYAML decodes a training config's "model:" section strictly (as
+// asr/train does) and checks the snake_case keys and the meaning of absent
+// and zero values.
+func TestConfigYAML(t *testing.T) {
+	var doc struct {
+		Model Config `yaml:"model"`
+	}
+	src := "model:\n  preset: small\n  num_layers: 4\n  conv_kernel: 15\n  dropout: 0\n  layer_norm_epsilon: 1e-6\n"
+	if err := strictyaml.Decode([]byte(src), "config.yaml", &doc); err != nil {
+		t.Fatal(err)
+	}
+	got, err := doc.Model.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Preset != "small" || got.NumLayers != 4 || got.ConvKernel != 15 || *got.Dropout != 0 ||
+		got.LayerNormEpsilon != 1e-6 || got.DModel != 176 || got.FFNDim != 704 {
+		t.Errorf("decoded and resolved %+v (dropout %v)", got, *got.Dropout)
+	}
+	if err := strictyaml.Decode([]byte("model:\n  d_modle: 3\n"), "config.yaml", &doc); err == nil {
+		t.Error("a misspelt key was accepted")
+	}
+}
+
+// TestDropoutOnlyInTraining runs the graph twice in each mode: inference is
+// deterministic, training (dropout 0.1) is not.
+func TestDropoutOnlyInTraining(t *testing.T) {
+	be := goBackend(t)
+	cfg, _ := Preset("tiny")
+	ctx := context.New()
+	data := randomBatch(rand.New(rand.NewPCG(11, 12)), 2, 24, 3, cfg.VocabSize)
+	for _, training := range []bool{false, true} {
+		exec, err := context.NewExec(be, ctx.Checked(false), func(ctx *context.Context, feats, lengths *graph.Node) *graph.Node {
+			lp, _ := LogProbs(ctx, cfg, feats, lengths, training)
+			return lp
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var runs [2][]float32
+		for i := range runs {
+			out, err := exec.Exec(data.feats, data.lengths)
+			if err != nil {
+				t.Fatal(err)
+			}
+			runs[i] = tensors.MustCopyFlatData[float32](out[0])
+		}
+		same := true
+		for i := range runs[0] {
+			same = same && runs[0][i] == runs[1][i]
+		}
+		if same == training {
+			t.Errorf("training=%v: two runs identical=%v", training, same)
+		}
 	}
 }
