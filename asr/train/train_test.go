@@ -15,6 +15,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
 	"github.com/asrkit/asrkit/asr"
+	"github.com/asrkit/asrkit/asr/model"
 	"github.com/asrkit/asrkit/internal/testutil"
 )
 
@@ -126,7 +127,8 @@ func TestTrainLossFalls(t *testing.T) {
 		t.Errorf("manifest: step %d metrics %+v training %+v", m.Step, m.Metrics, m.Training)
 	}
 	var saved Config
-	if err := json.Unmarshal(m.Config, &saved); err != nil || saved.Train.Steps != 30 || saved.Model.DModel != 128 {
+	tiny, _ := model.Preset("tiny")
+	if err := json.Unmarshal(m.Config, &saved); err != nil || saved.Train.Steps != 30 || saved.Model.DModel != tiny.DModel {
 		t.Errorf("saved config %+v: %v", saved.Train, err)
 	}
 
@@ -327,8 +329,8 @@ func TestInitFromChecksTheModel(t *testing.T) {
 	if _, err := Run(context.Background(), src, Options{}); err != nil {
 		t.Fatal(err)
 	}
-	model := filepath.Join(t.TempDir(), "model")
-	if _, err := asr.Export(src.Checkpoint.Dir, model, asr.ExportOptions{}); err != nil {
+	modelDir := filepath.Join(t.TempDir(), "model")
+	if _, err := asr.Export(src.Checkpoint.Dir, modelDir, asr.ExportOptions{}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -336,7 +338,7 @@ func TestInitFromChecksTheModel(t *testing.T) {
 	ft.Train.Steps = 2
 	ft.Train.WarmupSteps = 1
 	ft.Train.EvalEvery = -1
-	ft.Train.InitFrom = model
+	ft.Train.InitFrom = modelDir
 	res, err := Run(context.Background(), ft, Options{})
 	if err != nil {
 		t.Fatalf("fine-tuning: %v", err)
