@@ -43,7 +43,11 @@ func randomBatch(r *rand.Rand, size, frames, labelLen, vocab int) batch {
 // BenchmarkTrainStep times one training step of tiny on the project's
 // pure-Go backend: a batch of 8 clips of 4 s (400 frames, 100 output frames,
 // up to 60 characters each), forward, CTC loss, backward, global-norm
-// clipping and AdamW with weight decay; dropout on.
+// clipping and AdamW with weight decay; dropout on. It also reports the
+// backend's 1024x1024 matmul speed, measured in the same run, and floor-s:
+// the time the step's matrix products (3x a forward pass's FLOPs) would
+// take at that speed. The ratio s/step / floor-s varies much less with the
+// machine's load than either figure.
 //
 //	go test -run '^$' -bench TrainStep -benchtime 20x ./asr/model
 func BenchmarkTrainStep(b *testing.B) {
@@ -54,16 +58,22 @@ func BenchmarkTrainStep(b *testing.B) {
 	ctx.SetParam(context.ParamInitialSeed, int64(1))
 	step := newTrainStep(b, be, ctx, cfg, trainStepOptions{learningRate: 1e-3, weightDecay: 1e-3, clipNorm: 5})
 	data := randomBatch(rand.New(rand.NewPCG(1, 2)), clips, frames, 60, cfg.VocabSize)
-	start := time.Now()
 	step(data) // graph build and first run
-	b.ReportMetric(time.Since(start).Seconds(), "first-step-s")
+	mm, err := backend.BenchmarkMatmul(gocontext.Background(), be, 1024, time.Second)
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.ResetTimer()
 	for b.Loop() {
 		step(data)
 	}
 	perStep := b.Elapsed().Seconds() / float64(b.N)
+	// Backward costs about twice the forward's matrix products.
+	floor := 3 * float64(clips*cfg.FLOPs(frames)) / (mm.GFLOPS * 1e9)
 	b.ReportMetric(perStep, "s/step")
 	b.ReportMetric(clips*frames/100/perStep, "audio-s/s")
+	b.ReportMetric(mm.GFLOPS, "matmul-GFLOP/s")
+	b.ReportMetric(floor, "floor-s")
 }
 
 // BenchmarkLogProbs times the inference graph for one 10 s utterance (1000
