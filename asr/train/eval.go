@@ -48,6 +48,7 @@ func (t *trainer) evaluate(ctx context.Context) error {
 		tensors.MustConstFlatData(out[0], func(f []float32) { lp = append(lp[:0], f...) })
 		outLen := out[1].Value().([]int32)
 		rowLoss := out[2].Value().([]float32)
+		release(out)
 		for row := 0; row < b.Rows && (limit == 0 || corpus.Utterances < limit); row++ {
 			n := int(outLen[row])
 			res, err := greedy.Decode(ctx, decode.LogProbs{Data: lp[row*frames*vocab : (row*frames+n)*vocab], Frames: n, Vocab: vocab})

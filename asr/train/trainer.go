@@ -578,6 +578,13 @@ func (t *trainer) run(name string, exec *gcontext.Exec, b *data.Batch, args []an
 	first := !t.compiled[key]
 	start := time.Now()
 	out, err := exec.Exec(args...)
+	// The inputs were made for this call: free them now rather than when
+	// the garbage collector gets to them (on a GPU they hold device memory).
+	for _, a := range args {
+		if x, ok := a.(*tensors.Tensor); ok {
+			x.FinalizeAll()
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("train: %s step (batch %dx%d): %w", name, size, frames, err)
 	}
@@ -590,6 +597,13 @@ func (t *trainer) run(name string, exec *gcontext.Exec, b *data.Batch, args []an
 		t.emit(Event{Type: EventCompile, Compile: &CompileInfo{Graph: name, BatchSize: size, Frames: frames, Seconds: d.Seconds()}})
 	}
 	return out, nil
+}
+
+// release frees the outputs of a run once they have been read.
+func release(out []*tensors.Tensor) {
+	for _, x := range out {
+		x.FinalizeAll()
+	}
 }
 
 func scalar(t *tensors.Tensor) float64 {
@@ -664,6 +678,7 @@ func (t *trainer) loop(ctx context.Context) error {
 			if accum == 1 {
 				norm = scalar(out[2])
 			}
+			release(out)
 			iv.utts += b.Rows
 			iv.audio += b.Seconds
 			iv.padded += float64(b.Size*b.Frames) / t.cfg.Features.FrameRate()
@@ -681,6 +696,7 @@ func (t *trainer) loop(ctx context.Context) error {
 				return err
 			}
 			norm = scalar(out[0])
+			release(out)
 		}
 		if t.loader != nil {
 			if err := t.checkRestored(); err != nil {
