@@ -80,7 +80,8 @@ type ModelInfo struct {
 	// Manifest is the model's manifest: configurations, vocabulary,
 	// normalisation, step, metrics.
 	Manifest *Manifest
-	// Backend describes the compute backend ("go", "xla:/path/plugin.so").
+	// Backend is the compute backend: "go", or "xla:" and the PJRT plugin's
+	// path.
 	Backend string
 	// Decoder is "greedy" or "beam(width=8)" with ", lm" when a language
 	// model is fused.
@@ -173,7 +174,10 @@ func newRecognizer(dir string, m *Manifest, loader *Loader, opts []Option) (*Rec
 		return nil, err
 	}
 	r.be = be
-	r.info.Backend = binfo.String()
+	r.info.Backend = binfo.Name
+	if binfo.Name == "xla" {
+		r.info.Backend += ":" + binfo.PluginPath
+	}
 	// Build the smallest graph now: it loads every weight into the model
 	// and checks that the checkpoint holds exactly what the model needs.
 	if err := am.warmUp(); err != nil {
