@@ -82,8 +82,8 @@ type evalResult struct {
 	Hypothesis string     `json:"hypothesis"`
 	WER        float64    `json:"wer"`
 	Words      evalCounts `json:"words"`
-	Seconds    float64    `json:"seconds"`  // audio duration
-	Elapsed    float64    `json:"elapsed"`  // transcription time
+	Seconds    float64    `json:"seconds"` // audio duration
+	Elapsed    float64    `json:"elapsed"` // transcription time
 	AlignedRef string     `json:"aligned_reference"`
 	AlignedHyp string     `json:"aligned_hypothesis"`
 	Error      string     `json:"error,omitempty"`
