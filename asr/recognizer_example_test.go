@@ -1,0 +1,126 @@
+package asr_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"os"
+	"time"
+
+	"github.com/asrkit/asrkit/asr"
+)
+
+// Load a model and transcribe a file, with word times and confidences.
+func ExampleLoad() {
+	rec, err := asr.Load("models/ljspeech") // a model directory, or a run directory
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer rec.Close()
+
+	res, err := rec.TranscribeFile(context.Background(), "speech.wav")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(res.Text)
+	for _, w := range res.Words {
+		fmt.Printf("%-12s %v-%v %.2f\n", w.Text, w.Start, w.End, w.Confidence)
+	}
+}
+
+// The model built into asrkit needs no files. Builds without one return
+// ErrNoBundledModel.
+func ExampleLoadDefault() {
+	rec, err := asr.LoadDefault()
+	if errors.Is(err, asr.ErrNoBundledModel) {
+		log.Fatal("no bundled model: use asr.Load with a model directory")
+	}
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer rec.Close()
+	res, err := rec.TranscribeFile(context.Background(), "testdata/ljspeech/wavs/LJ001-0002.wav")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(res.Text)
+}
+
+// Transcribe samples already in memory, at any sample rate; they are
+// resampled to the model's rate.
+func ExampleRecognizer_Transcribe() {
+	rec, err := asr.Load("models/ljspeech", asr.WithBeam(8), asr.WithLM("lm.arpa", 0.5, 1.0))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer rec.Close()
+
+	samples := make([]float32, 3*44100) // 3 s of mono audio in [-1, 1] at 44.1 kHz
+	res, err := rec.Transcribe(context.Background(), samples, 44100)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%q (%v of audio)\n", res.Text, res.Duration)
+}
+
+// A stream takes audio as it arrives (a microphone, a WebSocket): partial
+// results every half second, final words at each pause, the rest at the
+// end.
+func ExampleRecognizer_NewStream() {
+	rec, err := asr.Load("models/ljspeech")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer rec.Close()
+	ctx := context.Background()
+
+	s := rec.NewStream()
+	chunks := make(chan []float32) // 16 kHz chunks of, say, 100 ms, from somewhere
+	go func() { defer close(chunks) /* ... */ }()
+	last := time.Now()
+	for chunk := range chunks {
+		if err := s.AcceptWaveform(ctx, 16000, chunk); err != nil {
+			log.Fatal(err)
+		}
+		if res, ok := s.Endpoint(); ok {
+			fmt.Println("final:", res.Text)
+		}
+		if time.Since(last) >= 500*time.Millisecond {
+			p, err := s.Partial(ctx)
+			if err != nil {
+				log.Fatal(err)
+			}
+			fmt.Println("partial:", p.Text)
+			last = time.Now()
+		}
+	}
+	res, err := s.Finish(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("final:", res.Text)
+}
+
+// Results can be written as subtitles (and marshal to JSON with times in
+// seconds).
+func ExampleResult_WriteSRT() {
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	res := asr.Result{
+		Text: "has never been surpassed",
+		Words: []asr.Word{
+			{Text: "has", Start: ms(120), End: ms(320), Confidence: 0.98},
+			{Text: "never", Start: ms(360), End: ms(640), Confidence: 0.95},
+			{Text: "been", Start: ms(680), End: ms(840), Confidence: 0.97},
+			{Text: "surpassed", Start: ms(880), End: ms(1480), Confidence: 0.9},
+		},
+		Duration: ms(1780),
+	}
+	if err := res.WriteSRT(os.Stdout); err != nil {
+		log.Fatal(err)
+	}
+	// Output:
+	// 1
+	// 00:00:00,120 --> 00:00:01,480
+	// has never been surpassed
+}
