@@ -128,7 +128,7 @@ func quoteSymbols(syms []string) []string {
 	for i, s := range syms {
 		switch s {
 		case " ":
-			out[i] = "' '"
+			out[i] = "<space>"
 		default:
 			out[i] = s
 		}
