@@ -184,13 +184,13 @@ func TestLogProbsShapesAndNormalisation(t *testing.T) {
 	ctx := context.New()
 	r := rand.New(rand.NewPCG(1, 2))
 	const frames = 37
-	feats := [][][]float32{randomFeatures(r, frames, 80), randomFeatures(r, frames, 80)}
-	lp, outLen := logProbsRunner(t, backend, ctx, cfg)(feats, []int32{37, 9})
-	if len(lp) != 2 || len(lp[0]) != OutputLength(frames) || len(lp[0][0]) != cfg.VocabSize {
-		t.Fatalf("log-probs shape [%d][%d][%d], want [2][%d][%d]", len(lp), len(lp[0]), len(lp[0][0]), OutputLength(frames), cfg.VocabSize)
+	feats := [][][]float32{randomFeatures(r, frames, 80), randomFeatures(r, frames, 80), randomFeatures(r, frames, 80)}
+	lp, outLen := logProbsRunner(t, backend, ctx, cfg)(feats, []int32{37, 9, 0}) // an empty utterance must not give NaN
+	if len(lp) != 3 || len(lp[0]) != OutputLength(frames) || len(lp[0][0]) != cfg.VocabSize {
+		t.Fatalf("log-probs shape [%d][%d][%d], want [3][%d][%d]", len(lp), len(lp[0]), len(lp[0][0]), OutputLength(frames), cfg.VocabSize)
 	}
-	if outLen[0] != 10 || outLen[1] != 3 {
-		t.Errorf("output lengths %v, want [10 3]", outLen)
+	if outLen[0] != 10 || outLen[1] != 3 || outLen[2] != 0 {
+		t.Errorf("output lengths %v, want [10 3 0]", outLen)
 	}
 	for b := range lp {
 		for ti := range lp[b] {
