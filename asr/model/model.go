@@ -27,8 +27,8 @@ const maskedLogit = -1e9
 // ceil(lengths/4) (see OutputLength), with T' = OutputLength(T).
 //
 // feats are normalised log-mel features [B, T, cfg.InputDim] float32 and
-// lengths [B] int32 the number of valid frames of each utterance; frames at
-// or past an utterance's length are ignored, so an utterance gives the same
+// lengths [B] int32 the number of valid frames of each utterance (clamped
+// to [0, T]); frames at or past an utterance's length are ignored, so an utterance gives the same
 // log-probs alone and padded inside a batch. Output frames at or past
 // outLengths hold finite values that callers must ignore.
 //
@@ -77,6 +77,7 @@ func (m *builder) logProbs(feats, lengths *Node) (logProbs, outLengths *Node) {
 		panic(fmt.Errorf("model: lengths must be int32 [%d] to match features %s, got %s", batch, feats.Shape(), lengths.Shape()))
 	}
 	m.record("input", feats, batch, frames, c.InputDim)
+	lengths = ClipScalar(lengths, 0, float64(frames))
 
 	x, outLengths := m.subsample(m.ctx.In("subsampling"), feats, lengths)
 	steps := OutputLength(frames)

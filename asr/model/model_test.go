@@ -185,7 +185,8 @@ func TestLogProbsShapesAndNormalisation(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	const frames = 37
 	feats := [][][]float32{randomFeatures(r, frames, 80), randomFeatures(r, frames, 80), randomFeatures(r, frames, 80)}
-	lp, outLen := logProbsRunner(t, backend, ctx, cfg)(feats, []int32{37, 9, 0}) // an empty utterance must not give NaN
+	// An empty utterance must not give NaN; lengths out of range are clamped.
+	lp, outLen := logProbsRunner(t, backend, ctx, cfg)(feats, []int32{99, 9, -5})
 	if len(lp) != 3 || len(lp[0]) != OutputLength(frames) || len(lp[0][0]) != cfg.VocabSize {
 		t.Fatalf("log-probs shape [%d][%d][%d], want [3][%d][%d]", len(lp), len(lp[0]), len(lp[0][0]), OutputLength(frames), cfg.VocabSize)
 	}
