@@ -68,6 +68,7 @@ func trainCommand(c *cli.Context) error {
 	if c.Bool("force") && !c.Bool("fresh") {
 		return errors.New("--force only goes with --fresh")
 	}
+	finish := func() {}
 	stderr := c.App.ErrWriter
 	if stderr == nil {
 		stderr = os.Stderr
@@ -81,12 +82,13 @@ func trainCommand(c *cli.Context) error {
 		prev := slog.Default()
 		slog.SetDefault(logger)
 		defer slog.SetDefault(prev)
-		defer view.finish()
+		finish = view.finish
 	} else {
 		opts.Observer = train.LogEvents(slog.Default())
 	}
 
 	res, err := train.Run(ctx, cfg, opts)
+	finish() // end the progress bar's line before printing below it
 	if err != nil {
 		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 			fmt.Fprintln(c.App.Writer, "interrupted before the first step: nothing to save")
