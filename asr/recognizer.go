@@ -174,6 +174,7 @@ func newRecognizer(dir string, m *Manifest, loader *Loader, opts []Option) (*Rec
 		return nil, err
 	}
 	r.be = be
+	am.maxFrames = r.window
 	r.info.Backend = binfo.Name
 	if binfo.Name == "xla" {
 		r.info.Backend += ":" + binfo.PluginPath

@@ -37,10 +37,11 @@ type acousticModel interface {
 // Recognizer is returned, so later graph builds find them and change
 // nothing that a running execution reads.
 type graphModel struct {
-	exec   *gcontext.Exec
-	cfg    model.Config
-	bands  int
-	loader *Loader
+	exec      *gcontext.Exec
+	cfg       model.Config
+	bands     int
+	loader    *Loader
+	maxFrames int // the window: inputs up to it are padded at most to it
 }
 
 func newGraphModel(be backends.Backend, cfg model.Config, bands int, loader *Loader) (*graphModel, error) {
@@ -69,21 +70,27 @@ func (m *graphModel) vocabSize() int { return m.cfg.VocabSize }
 func (m *graphModel) close() { m.exec.Finalize() }
 
 // bucketFrames is the padded length of an input of n frames: a multiple of
-// 128 frames (1.28 s) up to 512, then of 256. A 16 s window needs at most 9
-// graphs; the padding costs at most a quarter of the work above 512 frames.
-func bucketFrames(n int) int {
+// 128 frames (1.28 s) up to 512, then of 256, but never past limit (the
+// window, itself a length) when n is within it. A 16 s window needs at most
+// 9 graphs; the padding costs at most a quarter of the work above 512
+// frames.
+func bucketFrames(n, limit int) int {
 	const fine, coarse, switchAt = 128, 256, 512
+	b := (n + coarse - 1) / coarse * coarse
 	if n <= switchAt {
-		return max(fine, (n+fine-1)/fine*fine)
+		b = max(fine, (n+fine-1)/fine*fine)
 	}
-	return (n + coarse - 1) / coarse * coarse
+	if n <= limit {
+		b = min(b, limit)
+	}
+	return b
 }
 
 // warmUp builds and runs the smallest graph, which creates every model
 // variable from the checkpoint, and checks that the checkpoint held exactly
 // the model's weights.
 func (m *graphModel) warmUp() error {
-	n := bucketFrames(1)
+	n := bucketFrames(1, m.maxFrames)
 	if _, err := m.logProbs(context.Background(), make([]float32, n*m.bands), n); err != nil {
 		return err
 	}
@@ -103,7 +110,7 @@ func (m *graphModel) logProbs(ctx context.Context, feats []float32, frames int) 
 	if frames <= 0 || len(feats) != frames*m.bands {
 		return nil, fmt.Errorf("asr: internal error: %d feature values for %d frames of %d bands", len(feats), frames, m.bands)
 	}
-	padded := bucketFrames(frames)
+	padded := bucketFrames(frames, m.maxFrames)
 	in := make([]float32, padded*m.bands)
 	copy(in, feats)
 	out, err := m.exec.Exec(tensors.FromFlatDataAndDimensions(in, 1, padded, m.bands), tensors.FromValue([]int32{int32(frames)}))
