@@ -80,7 +80,7 @@ func benchTrain(b *testing.B, manifest string, maxFrames int) {
 		c.Model.Preset = "tiny"
 		c.Train.Backend = "go"
 		c.Train.Steps = 24
-		c.Train.WarmupSteps = 4
+		c.Train.WarmupSteps = new(int64(4))
 		c.Train.EvalEvery = -1
 		c.Train.EvalMaxUtterances = 8
 		c.Checkpoint.Dir = filepath.Join(dir, "run")

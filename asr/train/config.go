@@ -83,9 +83,10 @@ type Settings struct {
 	// decay as 1/sqrt(step)) or "constant" (warm-up, then constant).
 	Schedule string `yaml:"schedule" json:"schedule,omitempty"`
 	// WarmupSteps is the length of the linear warm-up, from
-	// LearningRate/WarmupSteps at step 1 to LearningRate. Zero means 1000;
-	// it must be below the number of steps.
-	WarmupSteps int64 `yaml:"warmup_steps" json:"warmup_steps,omitempty"`
+	// LearningRate/WarmupSteps at step 1 to LearningRate; 0 means none. Nil
+	// means 1000, or a tenth of the steps when that is less. It must be
+	// below the number of steps.
+	WarmupSteps *int64 `yaml:"warmup_steps" json:"warmup_steps,omitempty"`
 	// WeightDecay is AdamW's decoupled weight decay, applied to matrices and
 	// kernels but not to biases or normalisation gains. Nil means 1e-3; 0
 	// turns it off.
@@ -219,8 +220,8 @@ func (c Config) WithDefaults() Config {
 	if t.Schedule == "" {
 		t.Schedule = ScheduleCosine
 	}
-	if t.WarmupSteps == 0 {
-		t.WarmupSteps = DefaultWarmupSteps
+	if t.WarmupSteps == nil && t.Steps > 0 {
+		t.WarmupSteps = ptr(DefaultWarmup(t.Steps))
 	}
 	if t.WeightDecay == nil {
 		t.WeightDecay = ptr(DefaultWeightDecay)
@@ -259,6 +260,11 @@ func (c Config) WithDefaults() Config {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// DefaultWarmup is the warm-up used when train.warmup_steps is unset for a
+// run of total steps: DefaultWarmupSteps (1000), or a tenth of the run when
+// that is less.
+func DefaultWarmup(total int64) int64 { return min(DefaultWarmupSteps, total/10) }
 
 // Validate reports every problem with c at once (joined with errors.Join),
 // each naming its key. Paths are only checked for presence; whether they
@@ -306,10 +312,10 @@ func (c Config) Validate() error {
 	default:
 		bad("train.schedule %q: want cosine, noam or constant", t.Schedule)
 	}
-	if t.WarmupSteps < 0 {
-		bad("train.warmup_steps %d must be >= 0", t.WarmupSteps)
-	} else if t.Steps > 0 && t.WarmupSteps >= t.Steps {
-		bad("train.warmup_steps %d (1000 when unset) must be below train.steps %d", t.WarmupSteps, t.Steps)
+	if w := t.WarmupSteps; w != nil && *w < 0 {
+		bad("train.warmup_steps %d must be >= 0", *w)
+	} else if w != nil && t.Steps > 0 && *w >= t.Steps {
+		bad("train.warmup_steps %d must be below train.steps %d", *w, t.Steps)
 	}
 	if w := *t.WeightDecay; !(w >= 0 && w < 1) {
 		bad("train.weight_decay %v must be in [0, 1)", w)

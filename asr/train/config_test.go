@@ -126,6 +126,22 @@ checkpoint:
 	}
 }
 
+func TestDefaultWarmupFitsShortRuns(t *testing.T) {
+	for _, c := range []struct{ steps, want int64 }{{50000, 1000}, {5000, 500}, {200, 20}, {5, 0}} {
+		var cfg Config
+		cfg.Train.Steps = c.steps
+		if got := *cfg.WithDefaults().Train.WarmupSteps; got != c.want {
+			t.Errorf("steps %d: default warm-up %d, want %d", c.steps, got, c.want)
+		}
+	}
+	// An explicit 0 means no warm-up: step 1 has the full learning rate.
+	s := DefaultConfig().Train
+	s.WarmupSteps = new(int64(0))
+	if lr := s.LearningRateAt(1, 100); lr != s.LearningRate {
+		t.Errorf("no warm-up: step 1 has learning rate %g, want %g", lr, s.LearningRate)
+	}
+}
+
 func TestValidateNeedsASource(t *testing.T) {
 	err := Config{}.Validate()
 	if err == nil || !strings.Contains(err.Error(), "ljspeech.path or datasets.manifests.train must be set") {
@@ -144,7 +160,7 @@ func TestValidateNeedsASource(t *testing.T) {
 
 func TestLearningRateSchedules(t *testing.T) {
 	s := DefaultConfig().Train
-	s.LearningRate, s.WarmupSteps = 1e-3, 100
+	s.LearningRate, s.WarmupSteps = 1e-3, new(int64(100))
 	lo := 1e-5
 	s.MinLearningRate = &lo
 	near := func(a, b float64) bool { return math.Abs(a-b) <= 1e-12+1e-9*math.Abs(b) }

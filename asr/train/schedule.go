@@ -9,14 +9,19 @@ import "math"
 //
 //   - warm-up: linear, from LearningRate/WarmupSteps at step 1 to
 //     LearningRate at step WarmupSteps (unlike GoMLX's cosine schedule,
-//     step 1 never has a learning rate of 0);
+//     step 1 never has a learning rate of 0); nil WarmupSteps means
+//     DefaultWarmup(total);
 //   - cosine: then from LearningRate down to MinLearningRate at step total,
 //     along half a cosine;
 //   - noam: then LearningRate·sqrt(WarmupSteps/step);
 //   - constant: then LearningRate.
 func (s Settings) LearningRateAt(step, total int64) float64 {
 	lr := s.LearningRate
-	warm := max(s.WarmupSteps, 1)
+	w := DefaultWarmup(total)
+	if s.WarmupSteps != nil {
+		w = *s.WarmupSteps
+	}
+	warm := max(w, 1)
 	if step < 1 {
 		step = 1
 	}

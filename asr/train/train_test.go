@@ -39,7 +39,7 @@ func testConfig(t *testing.T) Config {
 	c.Model.Preset = "tiny"
 	c.Train.Steps = 30
 	c.Train.LearningRate = 3e-3
-	c.Train.WarmupSteps = 5
+	c.Train.WarmupSteps = new(int64(5))
 	c.Train.EvalEvery = 15
 	c.Train.Seed = 1
 	c.Train.Backend = "go"
@@ -269,7 +269,7 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 func TestFreshAndForce(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.Train.Steps = 6
-	cfg.Train.WarmupSteps = 2
+	cfg.Train.WarmupSteps = new(int64(2))
 	cfg.Train.EvalEvery = -1
 	cfg.Checkpoint.Every = 3
 	if _, err := Run(context.Background(), cfg, Options{}); err != nil {
@@ -324,7 +324,7 @@ func TestCancelSavesAndStops(t *testing.T) {
 func TestInitFromChecksTheModel(t *testing.T) {
 	src := testConfig(t)
 	src.Train.Steps = 3
-	src.Train.WarmupSteps = 1
+	src.Train.WarmupSteps = new(int64(1))
 	src.Train.EvalEvery = -1
 	if _, err := Run(context.Background(), src, Options{}); err != nil {
 		t.Fatal(err)
@@ -336,7 +336,7 @@ func TestInitFromChecksTheModel(t *testing.T) {
 
 	ft := testConfig(t)
 	ft.Train.Steps = 2
-	ft.Train.WarmupSteps = 1
+	ft.Train.WarmupSteps = new(int64(1))
 	ft.Train.EvalEvery = -1
 	ft.Train.InitFrom = modelDir
 	res, err := Run(context.Background(), ft, Options{})
@@ -365,7 +365,7 @@ func TestInitFromChecksTheModel(t *testing.T) {
 func TestResumeRefusesAnotherModel(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.Train.Steps = 2
-	cfg.Train.WarmupSteps = 1
+	cfg.Train.WarmupSteps = new(int64(1))
 	cfg.Train.EvalEvery = -1
 	if _, err := Run(context.Background(), cfg, Options{}); err != nil {
 		t.Fatal(err)
@@ -386,7 +386,7 @@ func TestGradAccumulationEqualsBiggerBatch(t *testing.T) {
 	run := func(maxFrames, accum int) map[string][]float32 {
 		cfg := testConfig(t)
 		cfg.Train.Steps = 3
-		cfg.Train.WarmupSteps = 1
+		cfg.Train.WarmupSteps = new(int64(1))
 		cfg.Train.EvalEvery = -1
 		cfg.Train.GradAccumulation = accum
 		cfg.Train.SpecAugment = SpecAugmentConfig{FreqMasks: &zero, TimeMasks: &zero}
@@ -407,5 +407,29 @@ func TestGradAccumulationEqualsBiggerBatch(t *testing.T) {
 		t.Errorf("accumulated steps differ from whole-batch steps by %g (in %s)", d, where)
 	} else {
 		t.Logf("largest difference: %g", d)
+	}
+}
+
+// TestBackendPrecedence: Options.Backend (the --backend flag) overrides
+// train.backend, which overrides $GOMLX_BACKEND.
+func TestBackendPrecedence(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Train.Steps = 1
+	cfg.Train.WarmupSteps = new(int64(0))
+	cfg.Train.EvalEvery = -1
+	missing := "xla:" + filepath.Join(t.TempDir(), "no_such_plugin.so")
+	cfg.Train.Backend = missing
+	if _, err := Run(context.Background(), cfg, Options{}); err == nil || !strings.Contains(err.Error(), "from config") {
+		t.Errorf("train.backend naming a missing plugin: %v", err)
+	}
+	res, err := Run(context.Background(), cfg, Options{Backend: "go"})
+	if err != nil || !strings.HasPrefix(res.Backend, "go") {
+		t.Errorf("--backend go over a bad train.backend: %+v, %v", res, err)
+	}
+	cfg.Train.Backend = ""
+	t.Setenv("GOMLX_BACKEND", missing)
+	cfg.Checkpoint.Dir = filepath.Join(t.TempDir(), "run")
+	if _, err := Run(context.Background(), cfg, Options{}); err == nil || !strings.Contains(err.Error(), "from GOMLX_BACKEND") {
+		t.Errorf("$GOMLX_BACKEND naming a missing plugin: %v", err)
 	}
 }

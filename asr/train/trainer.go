@@ -401,8 +401,11 @@ func (t *trainer) prepare(ctx context.Context, resume *asr.Checkpoint) error {
 			t.total = 1
 		}
 	}
-	if t.cfg.Train.WarmupSteps >= t.total {
-		return fmt.Errorf("train: train.warmup_steps %d must be below the number of steps (%d)", t.cfg.Train.WarmupSteps, t.total)
+	if t.cfg.Train.WarmupSteps == nil {
+		t.cfg.Train.WarmupSteps = ptr(DefaultWarmup(t.total))
+	}
+	if w := *t.cfg.Train.WarmupSteps; w >= t.total && w > 0 {
+		return fmt.Errorf("train: train.warmup_steps %d must be below the number of steps (%d)", w, t.total)
 	}
 	t.res.TotalSteps = t.total
 
