@@ -4,12 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	gcontext "github.com/gomlx/gomlx/pkg/ml/context"
+
+	"github.com/asrkit/asrkit/asr/model"
+	"github.com/asrkit/asrkit/internal/backend"
 	"github.com/asrkit/asrkit/internal/testutil"
 )
 
@@ -119,4 +125,70 @@ func benchTrain(b *testing.B, manifest string, maxFrames int) {
 		b.ReportMetric(res.EvalTime.Seconds(), "eval-s")
 		b.ReportMetric(res.CheckpointTime.Seconds(), "checkpoint-s")
 	}
+}
+
+// BenchmarkStepGraph times the training-step graph alone on one batch of 8
+// random 4 s utterances (400 frames, 60 labels): the same shape as
+// asr/model's BenchmarkTrainStep, so the two compare the trainer's step
+// (per-token loss, clipping, AdamW with the decay mask, non-finite guard)
+// with the model package's reference step.
+//
+//	go test -run '^$' -bench StepGraph -benchtime 10x ./asr/train
+func BenchmarkStepGraph(b *testing.B) {
+	const size, frames, labels = 8, 400, 60
+	be, _, err := backend.New(context.Background(), backend.SpecGo)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg, _ := model.Preset("tiny")
+	o := adamW{beta1: 0.9, beta2: 0.98, epsilon: 1e-8, weightDecay: 1e-3, clipNorm: 1}
+	ctx := gcontext.New()
+	ctx.SetParam(gcontext.ParamInitialSeed, int64(1))
+	exec, err := gcontext.NewExec(be, ctx, stepGraph(cfg, o))
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	feats := make([]float32, size*frames*80)
+	for i := range feats {
+		feats[i] = float32(r.NormFloat64())
+	}
+	lengths := make([]int32, size)
+	lab := make([]int32, size*labels)
+	labLen := make([]int32, size)
+	for i := range size {
+		lengths[i] = int32(frames - r.IntN(frames/8+1))
+		labLen[i] = int32(labels - r.IntN(labels/4+1))
+	}
+	for i := range lab {
+		lab[i] = int32(1 + r.IntN(28))
+	}
+	run := func(step int64) {
+		args := []any{
+			tensors.FromFlatDataAndDimensions(feats, size, frames, 80),
+			tensors.FromFlatDataAndDimensions(lengths, size),
+			tensors.FromFlatDataAndDimensions(lab, size, labels),
+			tensors.FromFlatDataAndDimensions(labLen, size),
+		}
+		for _, h := range o.hyper(step, 1e-3) {
+			args = append(args, h)
+		}
+		out, err := exec.Exec(args...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		release(out)
+	}
+	run(1)
+	step := int64(2)
+	cpu0 := cpuSeconds()
+	b.ResetTimer()
+	for b.Loop() {
+		run(step)
+		step++
+	}
+	perStep := b.Elapsed().Seconds() / float64(b.N)
+	b.ReportMetric(perStep, "s/step")
+	b.ReportMetric(size*frames/100/perStep, "audio-s/s")
+	b.ReportMetric(2*size*frames/100*float64(b.N)/(cpuSeconds()-cpu0), "audio-s/2cpu-s")
 }
