@@ -278,6 +278,9 @@ const (
 	// spaces) for a pause: audio may be cut in the middle of one without
 	// context, and a stream reports an endpoint there.
 	pauseLength = 480 * time.Millisecond
+	// endpointContext is the audio that must follow a pause before a
+	// partial result cuts there (a full window needs the whole context).
+	endpointContext = time.Second
 	// maxPendingAudio bounds the final log-probabilities kept undecoded
 	// while no pause comes: past it they are decoded up to the last word
 	// boundary.

@@ -33,9 +33,9 @@ import (
 // Partial runs the model on the audio since the last cut (at most one
 // window); on the pure-Go backend the tiny model takes a few tens of
 // milliseconds for it, so calling Partial every half second is fine. A
-// Partial that finds a pause with enough audio after it also makes the
-// words before it final, so a live stream gets endpoints without waiting
-// for a full window.
+// Partial that finds a pause followed by a second of audio also makes the
+// words before it final, so a live stream gets endpoints about a second
+// after each pause instead of at the end of a window.
 //
 // A Stream is not safe for concurrent use; a Recognizer serves any number
 // of Streams at once.
@@ -263,7 +263,9 @@ func (s *Stream) Finish(ctx context.Context) (Result, error) {
 	}
 	s.finished = true
 	s.buf, s.pending, s.resOut = nil, nil, nil
-	return newResult(s.words[s.taken:], s.duration()), nil
+	res := newResult(s.words[s.taken:], s.duration())
+	s.taken, s.endpoint = len(s.words), len(s.words)
+	return res, nil
 }
 
 // duration is the length of the audio accepted so far.
@@ -309,8 +311,13 @@ func (s *Stream) run(ctx context.Context, mode runMode) ([]float32, error) {
 		return nil, s.decodePending(ctx, len(s.pending)/V, true)
 	}
 
-	// A cut in a pause needs the context of audio after it.
+	// A cut in a pause needs audio after it: the context for a full window,
+	// less for a partial result so that a live stream reaches endpoints
+	// soon after each pause.
 	limit := outEnd - s.r.ctxFrames/sub
+	if mode == runPartial {
+		limit = outEnd - min(s.r.ctxFrames/sub, int(endpointContext/s.r.frameDur))
+	}
 	if c := s.lastPause(lp, outStart, s.keepFrom, limit); c > s.keepFrom && (mode == runPartial || c-outStart >= s.r.window/sub/2) {
 		s.pending = append(s.pending, rows(s.keepFrom, c)...)
 		s.keepFrom = c

@@ -379,6 +379,11 @@ func TestToneStream(t *testing.T) {
 				}
 				got = append(got, res.Words...)
 				last := res.Words[len(res.Words)-1]
+				// Reported soon after the pause: a second of audio after
+				// its middle, plus the half-second partial cadence.
+				if now := time.Duration(float64(pos) / rate * float64(time.Second)); now-last.End > 3*time.Second {
+					t.Errorf("endpoint after %q (%v) reported at %v", last.Text, last.End, now)
+				}
 				if i := len(got) - 1; i < len(words)-1 && words[i+1].start-last.End < 400*time.Millisecond {
 					t.Errorf("endpoint after %q at %v, not at a pause (next word at %v)", last.Text, last.End, words[i+1].start)
 				}
@@ -397,6 +402,9 @@ func TestToneStream(t *testing.T) {
 			t.Errorf("window %v: endpoints + final:\n got %q\nwant %q", window, g, want)
 		}
 		checkWords(t, "stream", got, words)
+		if _, ok := s.Endpoint(); ok {
+			t.Errorf("an endpoint after Finish")
+		}
 		if endpoints < len(phrases)/3 {
 			t.Errorf("window %v: %d endpoints for %d pauses", window, endpoints, len(pauses))
 		}

@@ -1,0 +1,160 @@
+package asr
+
+import (
+	gocontext "context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/asrkit/asrkit/asr/bundled"
+	"github.com/asrkit/asrkit/asr/features"
+	"github.com/asrkit/asrkit/asr/wer"
+	"github.com/asrkit/asrkit/internal/testutil"
+)
+
+// trainedRecognizer loads a trained model for the tests that need real
+// recognition: the directory in $ASRKIT_TEST_MODEL, else the bundled
+// model. Without either the test is skipped (a randomly initialised model
+// recognises nothing to compare).
+func trainedRecognizer(t *testing.T, opts ...Option) *Recognizer {
+	t.Helper()
+	opts = append([]Option{WithBackend("go")}, opts...)
+	var r *Recognizer
+	var err error
+	if dir := os.Getenv("ASRKIT_TEST_MODEL"); dir != "" {
+		r, err = Load(dir, opts...)
+	} else if _, statErr := fs.Stat(bundled.FS(), ManifestFile); statErr == nil {
+		r, err = LoadDefault(opts...)
+	} else {
+		t.Skip("needs a trained model: this build has no bundled model and $ASRKIT_TEST_MODEL is not set")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+// seamClip is one clip of a long file and where it is.
+type seamClip struct {
+	name       string
+	samples    []float32
+	start, end time.Duration // in the long file
+	alone      []Word        // transcribed alone
+}
+
+// TestLongFileSeams builds a long file (about 2.5 minutes) by joining
+// real clips with gaps that are too short to be pauses (so the windows
+// overlap in the middle of speech) and gaps that are pauses, transcribes
+// it in windows, and checks each clip's stretch against the clip
+// transcribed alone: the same number of words (nothing lost or doubled at
+// a seam) and nearly the same words (context across a seam may change a
+// letter, not a word count).
+func TestLongFileSeams(t *testing.T) {
+	r := trainedRecognizer(t)
+	ctx := gocontext.Background()
+	var clips []*seamClip
+	for _, p := range testutil.LJSpeechClips(t) {
+		clips = append(clips, &seamClip{name: filepath.Base(p), samples: clip16k(t, p)})
+	}
+	for _, c := range clips {
+		res, err := r.Transcribe(ctx, c.samples, 16000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.alone = res.Words
+	}
+	// Three rounds of the clips, each joined with a gap from 50 ms to 1 s.
+	gaps := []time.Duration{50 * time.Millisecond, 250 * time.Millisecond, time.Second, 150 * time.Millisecond}
+	var long []float32
+	var parts []*seamClip
+	for round := range 3 {
+		for i, c := range clips {
+			gap := gaps[(i+round)%len(gaps)]
+			long = append(long, make([]float32, int(gap.Seconds()*16000))...)
+			p := *c
+			p.start = time.Duration(float64(len(long)) / 16000 * float64(time.Second))
+			long = append(long, c.samples...)
+			p.end = time.Duration(float64(len(long)) / 16000 * float64(time.Second))
+			parts = append(parts, &p)
+		}
+	}
+	t.Logf("long file: %.1f s, %d clips", float64(len(long))/16000, len(parts))
+
+	for _, w := range []struct{ window, context time.Duration }{{0, 0}, {8 * time.Second, 2 * time.Second}} {
+		t.Run(fmt.Sprintf("window=%v", w.window), func(t *testing.T) {
+			rw := r
+			if w.window != 0 {
+				rw = trainedRecognizer(t, WithWindow(w.window, w.context))
+			}
+			res, err := rw.Transcribe(ctx, long, 16000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var alone, joined []string
+			wordsIn := func(p *seamClip) []string {
+				var out []string
+				for _, w := range res.Words {
+					if mid := (w.Start + w.End) / 2; mid >= p.start-50*time.Millisecond && mid < p.end+50*time.Millisecond {
+						out = append(out, w.Text)
+					}
+				}
+				return out
+			}
+			bad := 0
+			for _, p := range parts {
+				got := wordsIn(p)
+				want := newResult(append([]Word(nil), p.alone...), 0).Text
+				if len(got) != len(p.alone) {
+					bad++
+					t.Logf("%s at %v: %d words in the long file, %d alone:\n  long:  %s\n  alone: %s", p.name, p.start, len(got), len(p.alone), strings.Join(got, " "), want)
+				}
+				alone = append(alone, want)
+				joined = append(joined, strings.Join(got, " "))
+			}
+			a := wer.Words(strings.Join(alone, " "), strings.Join(joined, " "))
+			t.Logf("%d words; the long file against the clips alone: WER %.2f%% (S %d, D %d, I %d); %d of %d clips with another word count",
+				len(res.Words), 100*a.ErrorRate(), a.Subs, a.Dels, a.Ins, bad, len(parts))
+			if a.Dels+a.Ins > len(parts)/8 || bad > len(parts)/8 || a.ErrorRate() > 0.05 {
+				t.Errorf("words lost or doubled at seams: %d deletions, %d insertions, %d clips with another word count", a.Dels, a.Ins, bad)
+			}
+		})
+	}
+}
+
+// TestLongFileMatchesSinglePass compares windowed transcription of 45 s
+// of speech with one pass over all of it (possible at this length): the
+// windows must not change the transcript beyond a few letters.
+func TestLongFileMatchesSinglePass(t *testing.T) {
+	r := trainedRecognizer(t, WithWindow(10*time.Second, 2*time.Second))
+	one := trainedRecognizer(t, WithWindow(time.Minute, 2*time.Second))
+	var audio []float32
+	for _, p := range testutil.LJSpeechClips(t) {
+		a, err := features.DecodeFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		audio = append(audio, a.Samples...)
+	}
+	audio = audio[:45*22050]
+	ctx := gocontext.Background()
+	windowed, err := r.Transcribe(ctx, audio, 22050)
+	if err != nil {
+		t.Fatal(err)
+	}
+	single, err := one.Transcribe(ctx, audio, 22050)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := wer.Words(single.Text, windowed.Text)
+	c := wer.Chars(single.Text, windowed.Text)
+	t.Logf("windowed vs one pass: %d words, WER %.2f%%, CER %.2f%%", len(single.Words), 100*a.ErrorRate(), 100*c.ErrorRate())
+	if a.ErrorRate() > 0.05 || a.Dels+a.Ins > 2 {
+		ref, hyp := a.Pretty()
+		t.Errorf("windows changed the transcript:\nREF: %s\nHYP: %s", ref, hyp)
+	}
+}
