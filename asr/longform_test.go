@@ -126,23 +126,25 @@ func TestLongFileSeams(t *testing.T) {
 	}
 }
 
-// TestLongFileMatchesSinglePass compares windowed transcription of 45 s
-// of speech with one pass over all of it (possible at this length): the
-// windows must not change the transcript beyond a few letters.
+// TestLongFileMatchesSinglePass compares the transcript of 16 s of
+// speech made in short windows (6 s, cut at pauses or overlapping by 1.5 s
+// of context: several seams in the middle of speech) with one pass over
+// all of it: the seams must not lose or double words, and may change only
+// a few letters.
 func TestLongFileMatchesSinglePass(t *testing.T) {
-	r := trainedRecognizer(t, WithWindow(10*time.Second, 2*time.Second))
-	one := trainedRecognizer(t, WithWindow(time.Minute, 2*time.Second))
+	windows := trainedRecognizer(t, WithWindow(6*time.Second, 1500*time.Millisecond))
+	one := trainedRecognizer(t)
 	var audio []float32
-	for _, p := range testutil.LJSpeechClips(t) {
+	for _, p := range testutil.LJSpeechClips(t)[:3] {
 		a, err := features.DecodeFile(p)
 		if err != nil {
 			t.Fatal(err)
 		}
 		audio = append(audio, a.Samples...)
 	}
-	audio = audio[:45*22050]
+	audio = audio[:16*22050]
 	ctx := gocontext.Background()
-	windowed, err := r.Transcribe(ctx, audio, 22050)
+	windowed, err := windows.Transcribe(ctx, audio, 22050)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,9 +154,9 @@ func TestLongFileMatchesSinglePass(t *testing.T) {
 	}
 	a := wer.Words(single.Text, windowed.Text)
 	c := wer.Chars(single.Text, windowed.Text)
-	t.Logf("windowed vs one pass: %d words, WER %.2f%%, CER %.2f%%", len(single.Words), 100*a.ErrorRate(), 100*c.ErrorRate())
-	if a.ErrorRate() > 0.05 || a.Dels+a.Ins > 2 {
-		ref, hyp := a.Pretty()
-		t.Errorf("windows changed the transcript:\nREF: %s\nHYP: %s", ref, hyp)
+	ref, hyp := a.Pretty()
+	t.Logf("windowed vs one pass: %d words, WER %.2f%%, CER %.2f%%\nONE: %s\nWIN: %s", len(single.Words), 100*a.ErrorRate(), 100*c.ErrorRate(), ref, hyp)
+	if a.ErrorRate() > 0.1 || a.Dels+a.Ins > 2 {
+		t.Errorf("windows changed the transcript: %d deletions, %d insertions, WER %.1f%%", a.Dels, a.Ins, 100*a.ErrorRate())
 	}
 }
