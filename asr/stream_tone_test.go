@@ -19,11 +19,12 @@ import (
 // depends only on its own four input frames: then a windowed transcription
 // must give exactly the text that was spoken, whatever the windows, seams,
 // chunk sizes or input rate. The "speech" is a tone code: each character
-// is an 80 ms tone at a frequency of its own followed by 80 ms of silence
-// (the blank), a space is a tone too, and pauses are longer silences.
+// is a 40 ms tone (one model frame) at a frequency of its own followed by
+// 40 ms of silence (the blank), a space is a tone too, and pauses are
+// longer silences.
 
 const (
-	toneSlot = 80 * time.Millisecond // tone, then the same length of silence
+	toneSlot = 40 * time.Millisecond // tone, then the same length of silence: one model frame each
 	toneAmp  = 0.3
 )
 
@@ -39,8 +40,9 @@ func toneBands() []int {
 }
 
 // toneModel is the test acoustic model: output frame j is read from input
-// frame 4j+2 (the middle of its 40 ms): silence gives the blank, a tone
-// the symbol of its band, each with probability 0.9.
+// frame 4j+2 (the middle of its 40 ms; its 25 ms window lies inside them):
+// silence gives the blank, a tone the symbol of its band, each with
+// probability 0.9.
 type toneModel struct {
 	bands, vocab int
 	classOfBand  []int
@@ -343,6 +345,10 @@ func TestToneResampled(t *testing.T) {
 func TestToneStream(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	phrases := randomPhrases(rng, 12, 7)
+	// About 30 s without a pause: partial results cut it with overlaps.
+	for len(phrases[5]) < 40 {
+		phrases[5] = append(phrases[5], toneVocabulary[rng.IntN(len(toneVocabulary))])
+	}
 	pauses := make([]time.Duration, len(phrases)-1)
 	for i := range pauses {
 		pauses[i] = time.Duration(15+rng.IntN(30)) * 40 * time.Millisecond
@@ -372,6 +378,15 @@ func TestToneStream(t *testing.T) {
 				t.Fatal(err)
 			}
 			partials++
+			// What is final plus the partial is the script so far, the
+			// last word possibly cut short.
+			so := strings.Fields(newResult(append(append([]Word(nil), got...), p.Words...), 0).Text)
+			if n := len(so); n > 0 {
+				wantWords := strings.Fields(want)
+				if n > len(wantWords) || strings.Join(so[:n-1], " ") != strings.Join(wantWords[:n-1], " ") || !strings.HasPrefix(wantWords[n-1], so[n-1]) {
+					t.Fatalf("at %.2f s the transcript so far is %q", float64(pos)/rate, strings.Join(so, " "))
+				}
+			}
 			if res, ok := s.Endpoint(); ok {
 				endpoints++
 				if !strings.HasPrefix(p.Text, res.Text) {
