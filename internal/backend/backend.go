@@ -162,23 +162,27 @@ func newGo(info Info, options string) (backends.Backend, Info, error) {
 }
 
 func newAuto(ctx context.Context, info Info) (backends.Backend, Info, error) {
-	path, searched := findPlugin(ctx, "cuda")
-	switch {
-	case path == "":
-		info.Reason = fmt.Sprintf("no CUDA PJRT plugin found (searched %d places, e.g. %s)", len(searched), firstDirs(searched, 3))
-	case !hasNVIDIADevice():
-		info.Reason = fmt.Sprintf("CUDA PJRT plugin %s found, but no NVIDIA device (/dev/nvidia*)", path)
-	case !xlaCompiled:
-		info.Reason = fmt.Sprintf("CUDA PJRT plugin %s found, but this binary was built without XLA support (cgo or the noxla tag)", path)
-	default:
-		b, xinfo, err := newXLA(ctx, info, path, "")
-		if err == nil {
-			xinfo.Reason = "CUDA PJRT plugin found: " + path
-			slog.Info("backend selected", "backend", "xla", "plugin", path, "version", xinfo.PluginVersion, "devices", len(xinfo.Devices))
-			return b, xinfo, nil
+	// Look for a device first: searching for plugins may ask python3 where its
+	// packages are, which costs a few hundred milliseconds of every start-up.
+	if !hasNVIDIADevice() {
+		info.Reason = "no NVIDIA device (/dev/nvidia*)"
+	} else {
+		path, searched := findPlugin(ctx, "cuda")
+		switch {
+		case path == "":
+			info.Reason = fmt.Sprintf("NVIDIA device found, but no CUDA PJRT plugin (searched %d places, e.g. %s)", len(searched), firstDirs(searched, 3))
+		case !xlaCompiled:
+			info.Reason = fmt.Sprintf("CUDA PJRT plugin %s found, but this binary was built without XLA support (cgo or the noxla tag)", path)
+		default:
+			b, xinfo, err := newXLA(ctx, info, path, "")
+			if err == nil {
+				xinfo.Reason = "CUDA PJRT plugin found: " + path
+				slog.Info("backend selected", "backend", "xla", "plugin", path, "version", xinfo.PluginVersion, "devices", len(xinfo.Devices))
+				return b, xinfo, nil
+			}
+			info.Reason = fmt.Sprintf("CUDA PJRT plugin %s found but unusable: %v", path, err)
+			slog.Warn("CUDA backend unusable, falling back to the pure-Go backend", "plugin", path, "error", err)
 		}
-		info.Reason = fmt.Sprintf("CUDA PJRT plugin %s found but unusable: %v", path, err)
-		slog.Warn("CUDA backend unusable, falling back to the pure-Go backend", "plugin", path, "error", err)
 	}
 	b, info, err := newGo(info, GoConfig)
 	if err != nil {
