@@ -1,12 +1,16 @@
 package train
 
 import (
+	"context"
 	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/asrkit/asrkit/asr/data"
+	"github.com/asrkit/asrkit/internal/testutil"
 )
 
 func writeConfig(t *testing.T, body string) string {
@@ -194,5 +198,34 @@ func TestLearningRateSchedules(t *testing.T) {
 			t.Fatalf("cosine schedule not monotone at step %d: %g after %g", step, lr, prev)
 		}
 		prev = lr
+	}
+}
+
+// TestExampleConfigs loads every config in examples/configs, and checks the
+// data of the CPU demo, whose manifests (in examples/configs/tiny-cpu/)
+// point at clips in testdata: every row must be valid.
+func TestExampleConfigs(t *testing.T) {
+	dir := filepath.Join(testutil.Root(t), "examples", "configs")
+	paths, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	if err != nil || len(paths) < 2 {
+		t.Fatalf("example configs: %v, %v", paths, err)
+	}
+	for _, p := range paths {
+		if _, err := LoadConfig(p); err != nil {
+			t.Errorf("%s: %v", filepath.Base(p), err)
+		}
+	}
+	c, err := LoadConfig(filepath.Join(dir, "tiny-cpu.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := c.WithDefaults()
+	d.Datasets.CacheDir = t.TempDir()
+	rep, err := data.Check(context.Background(), d.Datasets, data.Options{Features: d.Features})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Rows != 18 || rep.Valid != 18 || len(rep.Problems) != 0 {
+		t.Errorf("tiny-cpu data: %d rows, %d valid, problems %v", rep.Rows, rep.Valid, rep.Problems)
 	}
 }
