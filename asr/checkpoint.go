@@ -40,11 +40,36 @@ var (
 // exported model directory. Open one with [OpenModel], [OpenCheckpoint],
 // [LatestCheckpoint] or [BestCheckpoint], then load its weights into a
 // GoMLX context with [Checkpoint.NewLoader].
+//
+// A Checkpoint opened with [OpenModelFS] reads its files from that file
+// system; one made as a literal (Dir and Manifest) reads them from the
+// operating system's folder Dir.
 type Checkpoint struct {
-	// Dir is the checkpoint's (or model directory's) folder.
+	// Dir is the checkpoint's (or model directory's) folder: a path of the
+	// operating system, or, for [OpenModelFS], the path inside its file
+	// system.
 	Dir string
 	// Manifest describes the model and, for a checkpoint, the training state.
 	Manifest *Manifest
+
+	fsys fs.FS // the directory's files; nil: the operating system's folder Dir
+}
+
+// files returns the file system holding the directory's files at its root.
+func (c *Checkpoint) files() fs.FS {
+	if c.fsys != nil {
+		return c.fsys
+	}
+	return osDirFS(c.Dir)
+}
+
+// osDirFS is os.DirFS for a checkpoint folder ("" is the current folder,
+// which os.DirFS refuses).
+func osDirFS(dir string) fs.FS {
+	if dir == "" {
+		dir = "."
+	}
+	return os.DirFS(dir)
 }
 
 // CheckpointInfo is one entry of a run directory's checkpoints folder, as
@@ -86,11 +111,42 @@ func parseStepDir(name string) (int64, bool) {
 // and checksums). A damaged directory gives an error wrapping
 // [ErrCorruptCheckpoint] that says what is wrong.
 func OpenCheckpoint(dir string) (*Checkpoint, error) {
-	m, err := ReadManifest(dir)
+	return openDir(nil, dir)
+}
+
+// OpenModelFS opens a model directory or checkpoint held in a file system
+// (an embed.FS, such as the bundled model's, a zip archive, os.DirFS) with
+// the same checks as [OpenCheckpoint]: the manifest is read and validated
+// and every tensor file is verified (size recorded in the manifest,
+// checksums). dir is the directory's path inside fsys in [fs.ValidPath]
+// form ("." for the root). Without a manifest the error wraps
+// [ErrNotModel]; a damaged directory gives one wrapping
+// [ErrCorruptCheckpoint]. The returned Checkpoint reads its weights from
+// fsys, and its Dir is dir.
+func OpenModelFS(fsys fs.FS, dir string) (*Checkpoint, error) {
+	if fsys == nil {
+		return nil, errors.New("asr: OpenModelFS: nil file system")
+	}
+	if !fs.ValidPath(dir) {
+		return nil, fmt.Errorf("asr: OpenModelFS: %q is not a valid path inside a file system (slash-separated, unrooted, no . or .. elements; \".\" for the root)", dir)
+	}
+	sub, err := fs.Sub(fsys, dir)
+	if err != nil {
+		return nil, fmt.Errorf("asr: %w", err)
+	}
+	return openDir(sub, dir)
+}
+
+// openDir reads the manifest of a checkpoint or model directory (from fsys,
+// or from the operating system's folder dir when fsys is nil) and verifies
+// its tensor files.
+func openDir(fsys fs.FS, dir string) (*Checkpoint, error) {
+	c := &Checkpoint{Dir: dir, fsys: fsys}
+	m, err := readManifest(c.files(), dir)
 	if err != nil {
 		return nil, err
 	}
-	c := &Checkpoint{Dir: dir, Manifest: m}
+	c.Manifest = m
 	if err := c.Verify(); err != nil {
 		return nil, err
 	}
@@ -119,17 +175,25 @@ func (c *Checkpoint) readFile(name string) ([]tensorfile.Tensor, error) {
 	if want == nil {
 		return nil, fmt.Errorf("asr: %s has no %s", c.Dir, name)
 	}
-	path := filepath.Join(c.Dir, name)
-	st, err := os.Stat(path)
+	fsys, path := c.files(), filepath.Join(c.Dir, name)
+	// The size first, so that a replaced file of any size is not read.
+	st, err := fs.Stat(fsys, name)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrCorruptCheckpoint, c.Dir, err)
 	}
 	if st.Size() != want.Size {
 		return nil, fmt.Errorf("%w: %s is %d bytes, the manifest says %d (truncated or replaced)", ErrCorruptCheckpoint, path, st.Size(), want.Size)
 	}
-	ts, err := tensorfile.ReadFile(path)
+	data, err := fs.ReadFile(fsys, name)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrCorruptCheckpoint, err)
+		return nil, fmt.Errorf("%w: %s: %w", ErrCorruptCheckpoint, c.Dir, err)
+	}
+	if int64(len(data)) != want.Size {
+		return nil, fmt.Errorf("%w: %s is %d bytes, the manifest says %d (changed while being read)", ErrCorruptCheckpoint, path, len(data), want.Size)
+	}
+	ts, err := tensorfile.Read(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrCorruptCheckpoint, path, err)
 	}
 	return ts, nil
 }

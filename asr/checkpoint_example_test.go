@@ -73,6 +73,30 @@ func ExampleListCheckpoints() {
 	// latest: 250 best: 200
 }
 
+// Open a model directory held in a file system, here a run directory
+// seen through os.DirFS; an embed.FS (//go:embed of a model directory that
+// asr export wrote) or a zip archive work the same way.
+func ExampleOpenModelFS() {
+	run, err := os.MkdirTemp("", "run")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(run)
+	writeExampleRun(run)
+
+	ckpt, err := asr.OpenModelFS(os.DirFS(run), "checkpoints/step-000000200")
+	if err != nil {
+		log.Fatal(err)
+	}
+	weights, err := ckpt.Tensors(false)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(ckpt.Dir, ckpt.Manifest.Step, evalText(ckpt.Manifest), weights["/model/output/weights"].Shape())
+	// Output:
+	// checkpoints/step-000000200 200 wer 31.5% (Float32)[2 2]
+}
+
 func evalText(m *asr.Manifest) string {
 	if m.Metrics.Eval == nil {
 		return "not evaluated"

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -13,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/graph"
@@ -453,4 +456,81 @@ func TestListIgnoresOtherFolders(t *testing.T) {
 		}
 	}
 	_ = fmt.Sprint()
+}
+
+// TestOpenModelFS opens a checkpoint held in a file system (a folder of an
+// in-memory one, and os.DirFS) with the checks of OpenCheckpoint, and gives
+// the same manifest and tensors.
+func TestOpenModelFS(t *testing.T) {
+	run := t.TempDir()
+	onDisk := save(t, run, 30, 0.25, syntheticWeights(2))
+	want, err := onDisk.Tensors(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := fstest.MapFS{}
+	for _, name := range []string{ManifestFile, WeightsFile, StateFile} {
+		b, err := os.ReadFile(filepath.Join(onDisk.Dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files["models/m/"+name] = &fstest.MapFile{Data: b}
+	}
+	for name, open := range map[string]func() (*Checkpoint, error){
+		"MapFS":   func() (*Checkpoint, error) { return OpenModelFS(files, "models/m") },
+		"DirFS":   func() (*Checkpoint, error) { return OpenModelFS(os.DirFS(run), "checkpoints/"+stepDirName(30)) },
+		"DirFS .": func() (*Checkpoint, error) { return OpenModelFS(os.DirFS(onDisk.Dir), ".") },
+	} {
+		c, err := open()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if c.Manifest.Step != 30 || c.Manifest.Metrics.Eval.WER != 0.25 || !c.HasState() {
+			t.Errorf("%s: manifest %+v", name, c.Manifest)
+		}
+		got, err := c.Tensors(true)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d tensors, want %d", name, len(got), len(want))
+		}
+		for k, w := range want {
+			if g, ok := got[k]; !ok || !slices.Equal(tensors.MustCopyFlatData[float32](g), tensors.MustCopyFlatData[float32](w)) {
+				t.Errorf("%s: tensor %s differs", name, k)
+			}
+		}
+	}
+	if c, _ := OpenModelFS(files, "models/m"); c.Dir != "models/m" {
+		t.Errorf("Dir = %q, want the path inside the file system", c.Dir)
+	}
+
+	truncState := maps.Clone(files)
+	truncState["models/m/"+StateFile] = &fstest.MapFile{Data: files["models/m/"+StateFile].Data[:100]}
+	flipped := bytes.Clone(files["models/m/"+WeightsFile].Data)
+	flipped[len(flipped)-3] ^= 0xff
+	corrupt := maps.Clone(files)
+	corrupt["models/m/"+WeightsFile] = &fstest.MapFile{Data: flipped}
+	for _, tc := range []struct {
+		name string
+		fsys fs.FS
+		dir  string
+		is   error
+		want string
+	}{
+		{"no manifest", files, "models", ErrNotModel, "has no manifest.json"},
+		{"missing folder", files, "nope", ErrNotModel, ""},
+		{"truncated state", truncState, "models/m", ErrCorruptCheckpoint, "truncated"},
+		{"checksum", corrupt, "models/m", ErrCorruptCheckpoint, "checksum"},
+		{"invalid path", files, "../m", nil, "not a valid path"},
+		{"rooted path", files, "/models/m", nil, "not a valid path"},
+	} {
+		_, err := OpenModelFS(tc.fsys, tc.dir)
+		if err == nil || (tc.is != nil && !errors.Is(err, tc.is)) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %v mentioning %q", tc.name, err, tc.is, tc.want)
+		}
+	}
+	if _, err := OpenModelFS(nil, "."); err == nil {
+		t.Error("OpenModelFS(nil) succeeded")
+	}
 }

@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -218,13 +218,19 @@ func bad01(x float64) bool { return math.IsNaN(x) || math.IsInf(x, 0) || x < 0 }
 
 // ReadManifest reads and validates dir/manifest.json.
 func ReadManifest(dir string) (*Manifest, error) {
+	return readManifest(osDirFS(dir), dir)
+}
+
+// readManifest reads and validates the manifest at the root of fsys, which
+// holds the directory dir (named in errors).
+func readManifest(fsys fs.FS, dir string) (*Manifest, error) {
 	path := filepath.Join(dir, ManifestFile)
-	raw, err := os.ReadFile(path)
+	raw, err := fs.ReadFile(fsys, ManifestFile)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
+		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("%w: %s has no %s", ErrNotModel, dir, ManifestFile)
 		}
-		return nil, fmt.Errorf("asr: %w", err)
+		return nil, fmt.Errorf("asr: %s: %w", path, err)
 	}
 	var m Manifest
 	if err := json.Unmarshal(raw, &m); err != nil {

@@ -573,7 +573,7 @@ func TestOpenFS(t *testing.T) {
 		}
 		files[name] = &fstest.MapFile{Data: b}
 	}
-	m, loader, err := openFS(files)
+	m, loader, err := openBundled(files)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -599,7 +599,7 @@ func TestOpenFS(t *testing.T) {
 		"corrupt":    {corrupt, ErrCorruptCheckpoint},
 		"no weights": {noWeights, ErrCorruptCheckpoint},
 	} {
-		if _, _, err := openFS(c.fsys); !errors.Is(err, c.err) {
+		if _, _, err := openBundled(c.fsys); !errors.Is(err, c.err) {
 			t.Errorf("%s: %v, want %v", name, err, c.err)
 		}
 	}
