@@ -414,6 +414,7 @@ func TestManifestValidate(t *testing.T) {
 		}, "bands"},
 		{"input dim", func(m *Manifest) { m.Model.InputDim = 40 }, "input_dim"},
 		{"no training state", func(m *Manifest) { m.Training = nil }, "training state"},
+		{"precision", func(m *Manifest) { tr := *m.Training; tr.Precision = "float16"; m.Training = &tr }, "training.precision"},
 		{"file path", func(m *Manifest) { m.Files = append(m.Files, FileInfo{Name: "../x"}) }, "plain name"},
 		{"no weights", func(m *Manifest) { m.Files = nil }, WeightsFile},
 		{"bad wer", func(m *Manifest) { m.Metrics.Eval = &EvalMetrics{WER: math.NaN()} }, "out of range"},

@@ -132,6 +132,11 @@ type TrainingState struct {
 	TrainSeconds float64 `json:"train_seconds"`
 	// Seed is the training seed (weights initialisation and dropout).
 	Seed int64 `json:"seed"`
+	// Precision is the compute precision of the training steps
+	// (train.precision: "float32" or "bfloat16"; empty in checkpoints
+	// written before it was recorded, which means float32). The weights
+	// are float32 either way, and inference computes in float32.
+	Precision model.Precision `json:"precision,omitempty"`
 }
 
 // ExportInfo records how a model directory was made from a run directory.
@@ -190,6 +195,11 @@ func (m *Manifest) Validate() error {
 	}
 	if m.Kind == KindCheckpoint && m.Training == nil {
 		bad("a checkpoint manifest needs its training state")
+	}
+	if m.Training != nil {
+		if err := m.Training.Precision.Validate(); err != nil {
+			bad("training.precision: %w", err)
+		}
 	}
 	if e := m.Metrics.Eval; e != nil && (bad01(e.WER) || bad01(e.CER)) {
 		bad("eval metrics out of range: wer %v, cer %v", e.WER, e.CER)

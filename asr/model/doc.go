@@ -56,4 +56,16 @@
 // [LogProbs] builds the network on a *context.Context; its variables live
 // under the scope [Scope]. [OutputLength] gives the number of output frames
 // for a number of input frames.
+//
+// # Precision
+//
+// [LogProbsWith] takes [Options]: dropout, and the compute [Precision].
+// [PrecisionBFloat16] runs the matrix products and the activations
+// between them in bfloat16 (for GPUs), like automatic mixed precision: the
+// variables stay float32 (the optimizer updates float32 master weights and
+// checkpoints hold them), each is rounded where a product reads it, and the
+// residual stream, LayerNorm, rotary embeddings, the attention softmax,
+// the depthwise convolution, the output layer and the log-softmax stay
+// float32, as does every sum over frames or batch in the gradients. The
+// log-probabilities are float32 in every precision.
 package model

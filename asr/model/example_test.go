@@ -72,3 +72,35 @@ func ExampleLogProbs() {
 	fmt.Println(out[0].Shape(), out[1].Value())
 	// Output: (Float32)[2 2 29] [2 2]
 }
+
+// LogProbsWith builds the training graph in bfloat16 (with dropout): the
+// matrix products run in bfloat16, the variables it creates are float32 and
+// so are the log-probabilities.
+func ExampleLogProbsWith() {
+	be, _, err := backend.New(gocontext.Background(), backend.SpecGo)
+	if err != nil {
+		log.Fatal(err)
+	}
+	cfg, _ := model.Preset("tiny")
+	ctx := context.New()
+	opts := model.Options{Training: true, Precision: model.PrecisionBFloat16}
+	exec, err := context.NewExec(be, ctx, func(ctx *context.Context, feats, lengths *graph.Node) *graph.Node {
+		lp, _ := model.LogProbsWith(ctx, cfg, feats, lengths, opts)
+		return lp
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	feats := make([][][]float32, 1)
+	feats[0] = make([][]float32, 8)
+	for t := range feats[0] {
+		feats[0][t] = make([]float32, cfg.InputDim)
+	}
+	out, err := exec.Exec(feats, []int32{8})
+	if err != nil {
+		log.Fatal(err)
+	}
+	v := ctx.GetVariableByScopeAndName("/model/output/dense", "weights")
+	fmt.Println(out[0].Shape(), v.Shape())
+	// Output: (Float32)[1 2 29] (Float32)[96 29]
+}

@@ -33,7 +33,8 @@ const maskedLogit = -1e9
 // outLengths hold finite values that callers must ignore.
 //
 // Dropout is applied only when training is true. The variables live under
-// ctx.In(Scope); zero fields of cfg take their preset's values.
+// ctx.In(Scope); zero fields of cfg take their preset's values. The graph
+// computes in float32; [LogProbsWith] can compute in bfloat16.
 //
 // Like every GoMLX graph function, LogProbs panics on invalid input (an
 // invalid cfg, or inputs of the wrong shape or dtype); context.Exec turns
@@ -48,6 +49,7 @@ type builder struct {
 	ctx      *context.Context // the model's root scope
 	cfg      Config           // resolved
 	training bool
+	compute  dtypes.DType // of the matrix products (see Precision); variables are float32
 	trace    func(name string, x *Node)
 }
 
@@ -56,7 +58,7 @@ func newBuilder(ctx *context.Context, cfg Config, training bool, trace func(stri
 	if err != nil {
 		panic(err)
 	}
-	return &builder{ctx: ctx.In(Scope), cfg: c, training: training, trace: trace}
+	return &builder{ctx: ctx.In(Scope), cfg: c, training: training, compute: dtypes.Float32, trace: trace}
 }
 
 // record documents (and asserts) the shape after a block.
@@ -81,18 +83,20 @@ func (m *builder) logProbs(feats, lengths *Node) (logProbs, outLengths *Node) {
 
 	x, outLengths := m.subsample(m.ctx.In("subsampling"), feats, lengths)
 	steps := OutputLength(frames)
+	// The residual stream is float32 in every precision: each branch of a
+	// block computes in m.compute and is added back in float32.
 
 	mask := frameMask(outLengths, steps)           // [B, T', 1] float: 1 on valid frames
 	keyBias := attentionKeyBias(outLengths, steps) // [B, 1, 1, T']: 0 or maskedLogit
 	rope := newRotary(x.Graph(), steps, c.DModel/c.NumHeads)
 
-	x = m.dropout(x)
+	x = f32(m.dropout(x))
 	for i := range c.NumLayers {
 		x = m.conformerBlock(m.ctx.In("encoder").Inf("layer_%02d", i), x, mask, keyBias, rope)
 		m.record(fmt.Sprintf("encoder/layer_%02d", i), x, batch, steps, c.DModel)
 	}
 
-	logits := layers.Dense(m.ctx.In("output"), x, true, c.VocabSize)
+	logits := m.dense(m.ctx.In("output"), x, c.VocabSize) // float32: x is the normalised residual stream
 	logProbs = LogSoftmax(logits, -1)
 	m.record("output", logProbs, batch, steps, c.VocabSize)
 	return logProbs, outLengths
@@ -114,16 +118,16 @@ func (m *builder) subsample(ctx *context.Context, x, lengths *Node) (*Node, *Nod
 	if pad := steps*SubsamplingFactor - frames; pad > 0 {
 		x = Concatenate([]*Node{x, Zeros(g, shapes.Make(x.DType(), batch, pad, c.InputDim))}, 1)
 	}
-	x = Reshape(x, batch, 2*steps, 2*c.InputDim)
-	x = activations.Relu(layers.Dense(ctx.In("stage1"), x, true, c.SubsamplingDim))
+	x = m.lowp(Reshape(x, batch, 2*steps, 2*c.InputDim))
+	x = activations.Relu(m.dense(ctx.In("stage1"), x, c.SubsamplingDim))
 	halfLengths := halve(lengths)
-	x = Mul(x, frameMask(halfLengths, 2*steps))
+	x = Mul(x, m.lowp(frameMask(halfLengths, 2*steps)))
 	m.record("subsampling/stage1", x, batch, 2*steps, c.SubsamplingDim)
 
 	x = Reshape(x, batch, steps, 2*c.SubsamplingDim)
-	x = activations.Relu(layers.Dense(ctx.In("stage2"), x, true, c.DModel))
+	x = activations.Relu(m.dense(ctx.In("stage2"), x, c.DModel))
 	outLengths := halve(halfLengths)
-	x = Mul(x, frameMask(outLengths, steps))
+	x = Mul(x, m.lowp(frameMask(outLengths, steps)))
 	m.record("subsampling/stage2", x, batch, steps, c.DModel)
 	return x, outLengths
 }
@@ -135,69 +139,75 @@ func halve(n *Node) *Node {
 
 // conformerBlock is one Conformer block (Gulati et al. 2020) with pre-norm
 // residual branches: ½·FFN, self-attention, convolution module, ½·FFN and a
-// final LayerNorm.
+// final LayerNorm. x and the result are float32; the branches return
+// m.compute.
 func (m *builder) conformerBlock(ctx *context.Context, x, mask, keyBias *Node, rope *rotary) *Node {
-	x = Add(x, MulScalar(m.feedForward(ctx.In("ffn1"), x), 0.5))
-	x = Add(x, m.dropout(m.selfAttention(ctx.In("attention"), x, keyBias, rope)))
-	x = Add(x, m.dropout(m.convModule(ctx.In("conv"), x, mask)))
-	x = Add(x, MulScalar(m.feedForward(ctx.In("ffn2"), x), 0.5))
+	x = Add(x, MulScalar(f32(m.feedForward(ctx.In("ffn1"), x)), 0.5))
+	x = Add(x, f32(m.dropout(m.selfAttention(ctx.In("attention"), x, keyBias, rope))))
+	x = Add(x, f32(m.dropout(m.convModule(ctx.In("conv"), x, mask))))
+	x = Add(x, MulScalar(f32(m.feedForward(ctx.In("ffn2"), x)), 0.5))
 	return m.layerNorm(ctx.In("norm_out"), x)
 }
 
 // feedForward is LayerNorm → Dense(FFNDim) → Swish → dropout → Dense(DModel) → dropout.
 func (m *builder) feedForward(ctx *context.Context, x *Node) *Node {
-	y := m.layerNorm(ctx.In("norm"), x)
-	y = activations.Swish(layers.Dense(ctx.In("hidden"), y, true, m.cfg.FFNDim))
+	y := m.lowp(m.layerNorm(ctx.In("norm"), x))
+	y = activations.Swish(m.dense(ctx.In("hidden"), y, m.cfg.FFNDim))
 	y = m.dropout(y)
-	y = layers.Dense(ctx.In("project"), y, true, m.cfg.DModel)
+	y = m.dense(ctx.In("project"), y, m.cfg.DModel)
 	return m.dropout(y)
 }
 
 // selfAttention is multi-head self-attention with rotary position
 // embeddings (RoPE, Su et al. 2021) on queries and keys, so that the logits
-// depend only on relative positions. Padded keys get maskedLogit.
+// depend only on relative positions. Padded keys get maskedLogit. The
+// projections and the two attention products compute in m.compute; the
+// rotation, the logits' mask and the softmax in float32.
 func (m *builder) selfAttention(ctx *context.Context, x, keyBias *Node, rope *rotary) *Node {
 	c := m.cfg
 	batch, steps := x.Shape().Dim(0), x.Shape().Dim(1)
 	heads, headDim := c.NumHeads, c.DModel/c.NumHeads
 
-	y := m.layerNorm(ctx.In("norm"), x)
+	y := m.lowp(m.layerNorm(ctx.In("norm"), x))
 	// One projection for queries, keys and values: a single wide matrix
 	// product keeps both cores busy on the pure-Go backend even for one
 	// utterance, where three [T', D]x[D, D] products would each run on one.
-	qkv := denseSplit(ctx.In("qkv"), y, 3, c.DModel)
+	qkv := m.denseSplit(ctx.In("qkv"), y, 3, c.DModel)
 	split := func(x *Node) *Node { return Reshape(x, batch, steps, heads, headDim) }
 	// The 1/sqrt(headDim) logit scale is folded into the queries.
-	q := MulScalar(rope.apply(split(qkv[0])), 1/math.Sqrt(float64(headDim)))
-	k := rope.apply(split(qkv[1]))
+	q := m.lowp(MulScalar(rope.apply(f32(split(qkv[0]))), 1/math.Sqrt(float64(headDim))))
+	k := m.lowp(rope.apply(f32(split(qkv[1]))))
 	v := split(qkv[2])
 
-	logits := Einsum("bqhd,bkhd->bhqk", q, k) // [B, H, T', T']
+	logits := f32(Einsum("bqhd,bkhd->bhqk", q, k)) // [B, H, T', T']
 	logits = Add(logits, keyBias)
-	weights := Softmax(logits, -1)
+	weights := m.lowp(Softmax(logits, -1))
 	out := Einsum("bhqk,bkhd->bqhd", weights, v)
 	out = Reshape(out, batch, steps, c.DModel)
-	return layers.Dense(ctx.In("output"), out, true, c.DModel)
+	return m.dense(ctx.In("output"), out, c.DModel)
 }
 
 // convModule is the Conformer convolution module: LayerNorm → pointwise GLU →
 // zero padded frames → depthwise convolution over time → LayerNorm → Swish →
 // pointwise Dense. NeMo uses BatchNorm after the depthwise convolution;
 // LayerNorm is used here so that no statistic depends on padding or on the
-// other utterances of a batch.
+// other utterances of a batch. The GLU and pointwise layers compute in
+// m.compute; the depthwise convolution (element-wise arithmetic whose
+// kernel gradient sums over every frame) and its LayerNorm in float32.
 func (m *builder) convModule(ctx *context.Context, x, mask *Node) *Node {
 	d := m.cfg.DModel
-	y := m.layerNorm(ctx.In("norm"), x)
-	glu := denseSplit(ctx.In("glu"), y, 2, d) // value and gate
-	y = Mul(glu[0], Sigmoid(glu[1]))
+	y := m.lowp(m.layerNorm(ctx.In("norm"), x))
+	glu := m.denseSplit(ctx.In("glu"), y, 2, d) // value and gate
+	y = f32(Mul(glu[0], Sigmoid(glu[1])))
 	y = Mul(y, mask)
 	y = depthwiseConv(ctx.In("depthwise"), y, m.cfg.ConvKernel)
 	y = activations.Swish(m.layerNorm(ctx.In("norm_depthwise"), y))
-	return layers.Dense(ctx.In("pointwise"), y, true, d)
+	return m.dense(ctx.In("pointwise"), m.lowp(y), d)
 }
 
 // depthwiseConv convolves each channel of x [B, T, C] over time with its own
-// kernel of odd size k, "same" zero padding, plus a bias. It is written as a
+// kernel of odd size k, "same" zero padding, plus a bias, in x's dtype
+// (float32 in the model). It is written as a
 // sum of k shifted copies (Concatenate + Slice + Mul + Add): the same
 // arithmetic as a grouped convolution, but made of ops that the pure-Go
 // backend runs at memory speed and differentiates without ConvGeneral.
@@ -226,10 +236,10 @@ func depthwiseConv(ctx *context.Context, x *Node, k int) *Node {
 	return Add(out, Reshape(bias, 1, 1, channels))
 }
 
-// denseSplit applies one Dense layer with n*width outputs and splits the
+// denseSplit applies one dense layer with n*width outputs and splits the
 // result along the last axis into n parts of width each.
-func denseSplit(ctx *context.Context, x *Node, n, width int) []*Node {
-	y := layers.Dense(ctx, x, true, n*width)
+func (m *builder) denseSplit(ctx *context.Context, x *Node, n, width int) []*Node {
+	y := m.dense(ctx, x, n*width)
 	parts := make([]*Node, n)
 	for i := range parts {
 		spec := make([]SliceAxisSpec, y.Rank())
@@ -242,6 +252,40 @@ func denseSplit(ctx *context.Context, x *Node, n, width int) []*Node {
 	return parts
 }
 
+// dense is a linear layer with bias on the last axis of x, computed in
+// x's dtype. Its variables are those of GoMLX's layers.Dense
+// (ctx/dense/weights [in, out] and ctx/dense/biases [out]), but float32
+// whatever x's dtype: in a lower precision they are rounded where they are
+// read, and the bias is broadcast before it is rounded, so that its
+// gradient is summed over the batch and frames in float32. For a float32 x
+// the graph is layers.Dense's.
+func (m *builder) dense(ctx *context.Context, x *Node, out int) *Node {
+	g := x.Graph()
+	ctx = ctx.In("dense")
+	in := x.Shape().Dim(-1)
+	weights := ctx.VariableWithShape("weights", shapes.Make(dtypes.Float32, in, out)).ValueGraph(g)
+	bias := ctx.VariableWithShape("biases", shapes.Make(dtypes.Float32, out)).ValueGraph(g)
+	axes := "abcdefgh"[:x.Rank()-1]
+	y := Einsum(axes+"y,yz->"+axes+"z", x, ConvertDType(weights, x.DType()))
+	expanded := make([]int, y.Rank())
+	for i := range expanded {
+		expanded[i] = 1
+	}
+	expanded[len(expanded)-1] = out
+	b := Reshape(bias, expanded...)
+	if x.DType() != dtypes.Float32 {
+		b = ConvertDType(BroadcastToDims(b, y.Shape().Dimensions...), x.DType())
+	}
+	return Add(y, b)
+}
+
+// lowp converts x to the compute dtype (a no-op in float32).
+func (m *builder) lowp(x *Node) *Node { return ConvertDType(x, m.compute) }
+
+// f32 converts x to float32 (a no-op when it is).
+func f32(x *Node) *Node { return ConvertDType(x, dtypes.Float32) }
+
+// layerNorm is LayerNorm over the last axis, in float32 (x must be float32).
 func (m *builder) layerNorm(ctx *context.Context, x *Node) *Node {
 	return layers.LayerNormalization(ctx, x, -1).Epsilon(m.cfg.LayerNormEpsilon).Done()
 }
@@ -254,7 +298,9 @@ func (m *builder) dropout(x *Node) *Node {
 		return x
 	}
 	g := x.Graph()
-	keep := GreaterOrEqual(m.ctx.RandomUniform(g, x.Shape()), Scalar(g, x.DType(), rate))
+	// The random numbers are float32 in every precision.
+	uniform := m.ctx.RandomUniform(g, shapes.Make(dtypes.Float32, x.Shape().Dimensions...))
+	keep := GreaterOrEqual(uniform, Scalar(g, dtypes.Float32, rate))
 	scale := ConvertDType(keep, x.DType())
 	return Mul(x, MulScalar(scale, 1/(1-rate)))
 }

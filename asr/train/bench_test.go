@@ -1,6 +1,7 @@
 package train
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -131,23 +132,37 @@ func benchTrain(b *testing.B, manifest string, maxFrames int) {
 // random 4 s utterances (400 frames, 60 labels): the same shape as
 // asr/model's BenchmarkTrainStep, so the two compare the trainer's step
 // (per-token loss, clipping, AdamW with the decay mask, non-finite guard)
-// with the model package's reference step.
+// with the model package's reference step. It runs in each precision
+// (train.precision) on the backend that $GOMLX_BACKEND names (the pure-Go
+// one when unset), and with ASRKIT_BENCH_PRESET=small the small preset.
 //
 //	go test -run '^$' -bench StepGraph -benchtime 10x ./asr/train
 func BenchmarkStepGraph(b *testing.B) {
+	for _, p := range []model.Precision{model.PrecisionFloat32, model.PrecisionBFloat16} {
+		b.Run("precision="+string(p), func(b *testing.B) { benchStepGraph(b, p) })
+	}
+}
+
+func benchStepGraph(b *testing.B, precision model.Precision) {
 	const size, frames, labels = 8, 400, 60
-	be, _, err := backend.New(context.Background(), backend.SpecGo)
+	spec := cmp.Or(strings.TrimSpace(os.Getenv(backend.EnvVar)), backend.SpecGo)
+	be, _, err := backend.New(context.Background(), spec)
 	if err != nil {
 		b.Fatal(err)
 	}
-	cfg, _ := model.Preset("tiny")
+	defer be.Finalize()
+	cfg, err := model.Preset(cmp.Or(os.Getenv("ASRKIT_BENCH_PRESET"), "tiny"))
+	if err != nil {
+		b.Fatal(err)
+	}
 	o := adamW{beta1: 0.9, beta2: 0.98, epsilon: 1e-8, weightDecay: 1e-3, clipNorm: 1}
 	ctx := gcontext.New()
 	ctx.SetParam(gcontext.ParamInitialSeed, int64(1))
-	exec, err := gcontext.NewExec(be, ctx, stepGraph(cfg, o))
+	exec, err := gcontext.NewExec(be, ctx, stepGraph(cfg, precision, o))
 	if err != nil {
 		b.Fatal(err)
 	}
+	defer exec.Finalize()
 	r := rand.New(rand.NewPCG(1, 2))
 	feats := make([]float32, size*frames*80)
 	for i := range feats {

@@ -117,6 +117,15 @@ type Settings struct {
 	// Seed seeds the weight initialisation and dropout. Zero is a valid seed.
 	// (The data order is seeded by datasets.batching.seed.)
 	Seed int64 `yaml:"seed" json:"seed"`
+	// Precision is the compute precision of the training steps:
+	// "float32" (the default) or "bfloat16", which computes the matrix
+	// products and the activations between them in bfloat16 while the
+	// weights, the optimizer, every LayerNorm, the attention softmax, the
+	// log-softmax and the CTC loss stay float32 (see
+	// model.PrecisionBFloat16). It is for GPUs; on the pure-Go backend it is
+	// slower than float32. Evaluation, checkpoints and inference are float32
+	// either way.
+	Precision model.Precision `yaml:"precision" json:"precision,omitempty"`
 	// Backend is the compute backend: auto, go, xla:cuda or
 	// xla:/absolute/path/to/plugin.so. Empty means $GOMLX_BACKEND, else auto;
 	// the --backend flag overrides it.
@@ -235,6 +244,9 @@ func (c Config) WithDefaults() Config {
 	if t.GradAccumulation == 0 {
 		t.GradAccumulation = 1
 	}
+	if t.Precision == "" {
+		t.Precision = model.PrecisionFloat32
+	}
 	sa := t.SpecAugment.Resolve()
 	t.SpecAugment = SpecAugmentConfig{FreqMasks: &sa.FreqMasks, FreqWidth: &sa.FreqWidth, TimeMasks: &sa.TimeMasks, TimeWidthFraction: &sa.TimeWidthFraction}
 	if t.EvalEvery == 0 {
@@ -336,6 +348,9 @@ func (c Config) Validate() error {
 	}
 	if t.GradAccumulation < 1 {
 		bad("train.grad_accumulation %d must be >= 1", c.Train.GradAccumulation)
+	}
+	if t.Precision.Validate() != nil {
+		bad("train.precision %q: want %s or %s", string(t.Precision), model.PrecisionFloat32, model.PrecisionBFloat16)
 	}
 	if err := t.SpecAugment.Resolve().Validate(); err != nil {
 		bad("train.%v", err)

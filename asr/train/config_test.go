@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/asrkit/asrkit/asr/data"
+	"github.com/asrkit/asrkit/asr/model"
 	"github.com/asrkit/asrkit/internal/testutil"
 )
 
@@ -55,6 +56,9 @@ checkpoint:
 		d.Checkpoint.Every != 500 || d.Checkpoint.Keep != DefaultKeep || d.Model.DModel != 176 || d.Features.NumMels != 80 ||
 		*d.Train.SpecAugment.FreqMasks != 2 || d.Train.GradAccumulation != 1 || d.Log.Every != DefaultLogEvery {
 		t.Errorf("defaults not filled in: %+v", d.Train)
+	}
+	if d.Train.Precision != model.PrecisionFloat32 {
+		t.Errorf("train.precision default = %q, want float32", d.Train.Precision)
 	}
 	if math.Abs(*d.Train.MinLearningRate-1e-5) > 1e-12 {
 		t.Errorf("min_learning_rate default = %v, want 1%% of 1e-3", *d.Train.MinLearningRate)
@@ -111,6 +115,7 @@ train:
   schedule: linear
   beta1: 1.5
   grad_accumulation: -1
+  precision: float16
 checkpoint:
   keep: 2
   average_last: 5
@@ -123,6 +128,7 @@ checkpoint:
 		"model.input_dim 80 differs from features.n_mels 64",
 		"train.warmup_steps 200", "train.schedule \"linear\"", "train.beta1 1.5",
 		"train.grad_accumulation -1", "checkpoint.average_last 5 exceeds checkpoint.keep 2",
+		`train.precision "float16": want float32 or bfloat16`,
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%s", want, err)

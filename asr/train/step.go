@@ -86,11 +86,13 @@ func slot(ctx *context.Context, scope string, v *context.Variable) *context.Vari
 		VariableWithShape(v.Name(), v.Shape()).SetTrainable(false)
 }
 
-// lossSum builds the model in training mode and returns the CTC loss summed
-// over the batch and the number of label tokens, both float32 scalars.
-// Padding rows (length 0, no labels) contribute 0.
-func lossSum(ctx *context.Context, cfg model.Config, feats, lengths, labels, labelLengths *Node) (sum, tokens *Node) {
-	lp, outLengths := model.LogProbs(ctx.Checked(false), cfg, feats, lengths, true)
+// lossSum builds the model in training mode, computing in precision, and
+// returns the CTC loss summed over the batch and the number of label
+// tokens, both float32 scalars (the log-probabilities and the loss are
+// float32 in every precision). Padding rows (length 0, no labels)
+// contribute 0.
+func lossSum(ctx *context.Context, cfg model.Config, precision model.Precision, feats, lengths, labels, labelLengths *Node) (sum, tokens *Node) {
+	lp, outLengths := model.LogProbsWith(ctx.Checked(false), cfg, feats, lengths, model.Options{Training: true, Precision: precision})
 	perUtt := ctc.Loss(lp, outLengths, labels, labelLengths, ctc.Options{ZeroInfinity: true})
 	sum = ReduceAllSum(perUtt)
 	tokens = ConvertDType(ReduceAllSum(labelLengths), dtypes.Float32)
@@ -144,9 +146,11 @@ func (o adamW) update(ctx *context.Context, vars []*context.Variable, grads []*N
 // stepGraph is one whole training step on one batch: loss, gradients,
 // clipping and the AdamW update. Inputs: features, lengths, labels, label
 // lengths, then the hyper inputs. Outputs: loss sum, tokens, gradient norm.
-func stepGraph(cfg model.Config, o adamW) func(ctx *context.Context, in []*Node) []*Node {
+// The model computes in precision; the variables, their gradients and the
+// update are float32.
+func stepGraph(cfg model.Config, precision model.Precision, o adamW) func(ctx *context.Context, in []*Node) []*Node {
 	return func(ctx *context.Context, in []*Node) []*Node {
-		sum, tokens := lossSum(ctx, cfg, in[0], in[1], in[2], in[3])
+		sum, tokens := lossSum(ctx, cfg, precision, in[0], in[1], in[2], in[3])
 		g := sum.Graph()
 		vars := modelVars(ctx, g)
 		values := make([]*Node, len(vars))
@@ -162,9 +166,9 @@ func stepGraph(cfg model.Config, o adamW) func(ctx *context.Context, in []*Node)
 // accumulateGraph adds one batch's loss gradients to the accumulators
 // (gradient accumulation). Inputs: features, lengths, labels, label
 // lengths. Outputs: loss sum, tokens.
-func accumulateGraph(cfg model.Config) func(ctx *context.Context, in []*Node) []*Node {
+func accumulateGraph(cfg model.Config, precision model.Precision) func(ctx *context.Context, in []*Node) []*Node {
 	return func(ctx *context.Context, in []*Node) []*Node {
-		sum, tokens := lossSum(ctx, cfg, in[0], in[1], in[2], in[3])
+		sum, tokens := lossSum(ctx, cfg, precision, in[0], in[1], in[2], in[3])
 		g := sum.Graph()
 		vars := modelVars(ctx, g)
 		values := make([]*Node, len(vars))
@@ -208,7 +212,8 @@ func applyGraph(o adamW) func(ctx *context.Context, in []*Node) []*Node {
 	}
 }
 
-// evalGraph runs the model in inference mode. Inputs: features, lengths,
+// evalGraph runs the model in inference mode, in float32 whatever the
+// training precision (as inference does). Inputs: features, lengths,
 // labels, label lengths. Outputs: log-probs [B, T', V], output lengths [B],
 // per-utterance CTC loss [B].
 func evalGraph(cfg model.Config) func(ctx *context.Context, in []*Node) []*Node {

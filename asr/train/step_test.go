@@ -63,7 +63,7 @@ func newStepFixture(t *testing.T, o adamW) *stepFixture {
 	if _, err := init.Exec(f.args[0], f.args[1]); err != nil {
 		t.Fatal(err)
 	}
-	if f.exec, err = gcontext.NewExec(be, ctx, stepGraph(cfg, o)); err != nil {
+	if f.exec, err = gcontext.NewExec(be, ctx, stepGraph(cfg, model.PrecisionFloat32, o)); err != nil {
 		t.Fatal(err)
 	}
 	return f

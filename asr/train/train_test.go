@@ -433,3 +433,71 @@ func TestBackendPrecedence(t *testing.T) {
 		t.Errorf("$GOMLX_BACKEND naming a missing plugin: %v", err)
 	}
 }
+
+// TestBFloat16TrainLossFalls trains tiny for 20 steps with
+// train.precision bfloat16 on the pure-Go backend: the loss falls, the
+// float32 evaluation runs, and the checkpoint records the precision and
+// holds float32 weights and optimizer state.
+func TestBFloat16TrainLossFalls(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Train.Precision = model.PrecisionBFloat16
+	cfg.Train.Steps = 20
+	cfg.Train.EvalEvery = -1
+	cfg.Checkpoint.Every = 20
+	var events []Event
+	res, err := Run(context.Background(), cfg, Options{Observer: collect(&events)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Finished || res.Step != 20 {
+		t.Fatalf("result %+v", res)
+	}
+	metrics := ofType(events, EventMetrics)
+	first, last := metrics[0].Metrics.Loss, metrics[len(metrics)-1].Metrics.Loss
+	t.Logf("bfloat16: loss %.3f → %.3f per token; %.1f audio-s/s", first, last, res.AudioSecondsPerSecond())
+	if !(last < 0.8*first) {
+		t.Errorf("loss did not fall: %.3f at step 5, %.3f at step 20", first, last)
+	}
+	evals := ofType(events, EventEval)
+	if len(evals) != 1 || !(evals[0].Eval.Loss > 0) || math.IsInf(evals[0].Eval.Loss, 0) {
+		t.Errorf("evaluations %+v", evals)
+	}
+	ck, err := asr.LatestCheckpoint(res.RunDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ck.Manifest.Training.Precision != model.PrecisionBFloat16 {
+		t.Errorf("manifest training.precision %q, want bfloat16", ck.Manifest.Training.Precision)
+	}
+	var saved Config
+	if err := json.Unmarshal(ck.Manifest.Config, &saved); err != nil || saved.Train.Precision != model.PrecisionBFloat16 {
+		t.Errorf("saved config precision %q: %v", saved.Train.Precision, err)
+	}
+	ts, err := ck.Tensors(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range ts {
+		if strings.HasPrefix(name, "/"+model.Scope+"/") || strings.HasPrefix(name, "/"+OptimizerScope+"/") {
+			if v.DType().String() != "Float32" {
+				t.Errorf("%s is %s, want float32", name, v.DType())
+			}
+		}
+	}
+
+	// The run resumes in float32 from the bfloat16 checkpoint, and the new
+	// checkpoint records the new precision.
+	cfg.Train.Precision = model.PrecisionFloat32
+	cfg.Train.Steps = 24
+	cfg.Checkpoint.Every = 4
+	res, err = Run(context.Background(), cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ResumedFrom != 20 || res.Step != 24 {
+		t.Fatalf("resumed %+v", res)
+	}
+	if ck, err = asr.LatestCheckpoint(res.RunDir); err != nil || ck.Manifest.Step != 24 || ck.Manifest.Training.Precision != model.PrecisionFloat32 {
+		t.Errorf("after resuming in float32: %v, %+v", err, ck)
+	}
+}

@@ -2,6 +2,7 @@ package train
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -360,6 +361,9 @@ func (t *trainer) prepare(ctx context.Context, resume *asr.Checkpoint) error {
 	}
 	t.res.Backend = t.binfo.String()
 	t.log.Info("backend", "spec", spec, "from", string(src), "using", t.binfo.String())
+	if t.cfg.Train.Precision == model.PrecisionBFloat16 && t.binfo.Name == "go" {
+		t.log.Warn("train.precision bfloat16 on the pure-Go backend computes correctly but about half as fast as float32; it is meant for GPUs")
+	}
 
 	t.ds, err = data.Prepare(ctx, t.cfg.Datasets, data.Options{
 		Features: t.cfg.Features, Subsampling: model.SubsamplingFactor, Vocabulary: t.vocab,
@@ -411,7 +415,8 @@ func (t *trainer) prepare(ctx context.Context, resume *asr.Checkpoint) error {
 
 	t.gctx = gcontext.New()
 	t.gctx.SetParam(gcontext.ParamInitialSeed, t.cfg.Train.Seed)
-	t.state = &asr.TrainingState{TotalSteps: t.total, Seed: t.cfg.Train.Seed}
+	precision := t.cfg.Train.Precision
+	t.state = &asr.TrainingState{TotalSteps: t.total, Seed: t.cfg.Train.Seed, Precision: precision}
 	switch {
 	case resume != nil:
 		if t.loader, err = resume.NewLoader(true); err != nil {
@@ -424,6 +429,10 @@ func (t *trainer) prepare(ctx context.Context, resume *asr.Checkpoint) error {
 		t.pos = data.Position{Epoch: st.Epoch, Batch: st.Batch}
 		t.lastEval = m.Metrics.Eval
 		t.lastLR = m.Metrics.LearningRate
+		if was := cmp.Or(st.Precision, model.PrecisionFloat32); was != precision {
+			t.log.Info("the compute precision changed since the checkpoint (the weights are float32 either way)", "was", was, "now", precision)
+			t.state.Precision = precision
+		}
 		if st.TotalSteps != t.total {
 			t.log.Warn("the number of steps changed since the checkpoint; the learning-rate schedule changes with it", "was", st.TotalSteps, "now", t.total)
 			t.state.TotalSteps = t.total
@@ -442,9 +451,9 @@ func (t *trainer) prepare(ctx context.Context, resume *asr.Checkpoint) error {
 	t.lastSavedAt = time.Now()
 
 	if t.cfg.Train.GradAccumulation == 1 {
-		t.stepExec, err = gcontext.NewExec(t.backend, t.gctx, stepGraph(t.model, t.opt))
+		t.stepExec, err = gcontext.NewExec(t.backend, t.gctx, stepGraph(t.model, precision, t.opt))
 	} else {
-		t.accExec, err = gcontext.NewExec(t.backend, t.gctx, accumulateGraph(t.model))
+		t.accExec, err = gcontext.NewExec(t.backend, t.gctx, accumulateGraph(t.model, precision))
 		if err == nil {
 			t.applyExec, err = gcontext.NewExec(t.backend, t.gctx, applyGraph(t.opt))
 		}
