@@ -2,6 +2,7 @@ package lm
 
 import (
 	"bufio"
+	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -42,8 +43,20 @@ func LoadARPA(path string) (*Model, error) {
 // each n-gram line is "log10prob w1 ... wN [log10backoff]" with fields
 // separated by spaces or tabs; every n-gram's (N-1)-word prefix must be an
 // (N-1)-gram; the file ends with \end\. Errors wrap [ErrFormat] and name
-// the line.
+// the line. A gzip-compressed file (such as lm.arpa.gz) is recognised by its
+// magic bytes and decompressed on the fly.
 func ReadARPA(r io.Reader) (*Model, error) {
+	br := bufio.NewReader(r)
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("%w: gzip: %v", ErrFormat, err)
+		}
+		defer zr.Close()
+		r = zr
+	} else {
+		r = br
+	}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
 	line := 0

@@ -3,6 +3,7 @@ package lm
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -465,4 +466,32 @@ func FuzzReadARPA(f *testing.F) {
 			t.Fatalf("re-reading the written model: %v", err)
 		}
 	})
+}
+
+func TestReadARPAGzip(t *testing.T) {
+	m, _ := estimate(t, 2, readLines(t, "lm", "ljspeech_400.txt"), BuildOptions{})
+	var plain, zipped bytes.Buffer
+	if err := m.WriteARPA(&plain); err != nil {
+		t.Fatal(err)
+	}
+	zw := gzip.NewWriter(&zipped)
+	zw.Write(plain.Bytes())
+	zw.Close()
+	m2, err := ReadARPA(&zipped)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var again bytes.Buffer
+	m2.WriteARPA(&again)
+	if !bytes.Equal(plain.Bytes(), again.Bytes()) {
+		t.Error("a gzipped ARPA file reads differently from the plain one")
+	}
+	// A gzip stream cut short is a format error, not a hang or a panic.
+	var again2 bytes.Buffer
+	zw = gzip.NewWriter(&again2)
+	zw.Write(plain.Bytes())
+	zw.Close()
+	if _, err := ReadARPA(bytes.NewReader(again2.Bytes()[:again2.Len()/2])); err == nil {
+		t.Error("a truncated gzip file was accepted")
+	}
 }
