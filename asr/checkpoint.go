@@ -368,7 +368,11 @@ func IsRunDir(dir string) bool {
 func OpenModel(path string) (*Checkpoint, error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, fmt.Errorf("asr: model: %w", err)
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path is said once, below
+		}
+		return nil, fmt.Errorf("asr: model %s: %w", path, err)
 	}
 	if !st.IsDir() {
 		return nil, fmt.Errorf("%w: %s is a file; give the directory that holds %s", ErrNotModel, path, ManifestFile)

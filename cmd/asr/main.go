@@ -6,12 +6,15 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 )
 
 func main() {
 	app := newApp()
 	if err := app.Run(reorderArgs(app, os.Args)); err != nil {
-		fmt.Fprintln(os.Stderr, "asr:", err)
+		// Library errors carry their own "asr: " prefix; say it once.
+		msg := strings.ReplaceAll(strings.TrimPrefix(err.Error(), "asr: "), ": asr: ", ": ")
+		fmt.Fprintln(os.Stderr, "asr:", msg)
 		os.Exit(exitCode(err))
 	}
 }
