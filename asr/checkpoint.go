@@ -153,19 +153,26 @@ func openDir(fsys fs.FS, dir string) (*Checkpoint, error) {
 	return c, nil
 }
 
-// Verify checks that every tensor file listed in the manifest is present,
-// has the recorded size and passes its checksums.
+// Verify checks that every file listed in the manifest is present and has
+// the recorded size, and that every tensor file passes its checksums.
 func (c *Checkpoint) Verify() error {
 	for _, f := range c.Manifest.Files {
-		if _, err := c.readFile(f.Name); err != nil {
+		var err error
+		if f.Name == WeightsFile || f.Name == StateFile {
+			_, err = c.readFile(f.Name)
+		} else {
+			_, err = c.ReadFile(f.Name)
+		}
+		if err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// readFile reads and verifies one tensor file of the checkpoint.
-func (c *Checkpoint) readFile(name string) ([]tensorfile.Tensor, error) {
+// ReadFile returns the contents of a file the manifest lists (such as the
+// language model, [LMFile]) after checking its size against the manifest.
+func (c *Checkpoint) ReadFile(name string) ([]byte, error) {
 	var want *FileInfo
 	for i := range c.Manifest.Files {
 		if c.Manifest.Files[i].Name == name {
@@ -176,7 +183,6 @@ func (c *Checkpoint) readFile(name string) ([]tensorfile.Tensor, error) {
 		return nil, fmt.Errorf("asr: %s has no %s", c.Dir, name)
 	}
 	fsys, path := c.files(), filepath.Join(c.Dir, name)
-	// The size first, so that a replaced file of any size is not read.
 	st, err := fs.Stat(fsys, name)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrCorruptCheckpoint, c.Dir, err)
@@ -191,9 +197,18 @@ func (c *Checkpoint) readFile(name string) ([]tensorfile.Tensor, error) {
 	if int64(len(data)) != want.Size {
 		return nil, fmt.Errorf("%w: %s is %d bytes, the manifest says %d (changed while being read)", ErrCorruptCheckpoint, path, len(data), want.Size)
 	}
+	return data, nil
+}
+
+// readFile reads and verifies one tensor file of the checkpoint.
+func (c *Checkpoint) readFile(name string) ([]tensorfile.Tensor, error) {
+	data, err := c.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
 	ts, err := tensorfile.Read(data)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrCorruptCheckpoint, path, err)
+		return nil, fmt.Errorf("%w: %s: %w", ErrCorruptCheckpoint, filepath.Join(c.Dir, name), err)
 	}
 	return ts, nil
 }
@@ -431,7 +446,7 @@ func removeLeftovers(dir string) {
 
 // writeDir writes a manifest and its tensor files into final, atomically
 // (temporary sibling folder, fsync, rename).
-func writeDir(final string, m *Manifest, weights, state map[string]*tensors.Tensor, opts tensorfile.Options) (err error) {
+func writeDir(final string, m *Manifest, weights, state map[string]*tensors.Tensor, opts tensorfile.Options, extra ...namedFile) (err error) {
 	parent := filepath.Dir(final)
 	tmp, err := os.MkdirTemp(parent, ".tmp-"+filepath.Base(final)+"-")
 	if err != nil {
@@ -458,6 +473,12 @@ func writeDir(final string, m *Manifest, weights, state map[string]*tensors.Tens
 			return err
 		}
 		m.Files = append(m.Files, FileInfo{Name: f.name, Size: size})
+	}
+	for _, f := range extra {
+		if err := writeFileSync(filepath.Join(tmp, f.name), f.data); err != nil {
+			return err
+		}
+		m.Files = append(m.Files, FileInfo{Name: f.name, Size: int64(len(f.data))})
 	}
 	if err := m.Validate(); err != nil {
 		return fmt.Errorf("asr: refusing to save an invalid manifest: %w", err)
@@ -487,6 +508,13 @@ func writeDir(final string, m *Manifest, weights, state map[string]*tensors.Tens
 		return fmt.Errorf("asr: %w", err)
 	}
 	return syncDir(parent)
+}
+
+// namedFile is a file other than the manifest and tensor files that
+// writeDir puts into a directory.
+type namedFile struct {
+	name string
+	data []byte
 }
 
 // writeTensors writes vals, sorted by name, to a tensor file and syncs it.

@@ -2,10 +2,12 @@ package asr
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,6 +15,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
+	"github.com/asrkit/asrkit/asr/lm"
 	"github.com/asrkit/asrkit/internal/tensorfile"
 )
 
@@ -28,6 +31,16 @@ type ExportOptions struct {
 	// Overwrite replaces an existing model directory at the output path.
 	// Without it an existing output path is an error.
 	Overwrite bool
+	// LM, when set, is an ARPA language model file (plain or
+	// gzip-compressed) that the model directory carries as [LMFile] and
+	// decodes with by default: beam search of Beam prefixes (0 means
+	// decode.DefaultWidth) with LMWeight and WordBonus (as [WithLM]). A
+	// model directory exported from one that carries a language model keeps
+	// it, and its decoding settings, unless LM is set.
+	LM        string
+	Beam      int
+	LMWeight  float64
+	WordBonus float64
 }
 
 // Export writes a model directory at out from src: a run directory (its
@@ -103,13 +116,56 @@ func Export(src, out string, opts ExportOptions) (*Checkpoint, error) {
 		// The evaluation was of one checkpoint, not of the average.
 		m.Metrics.Eval = nil
 	}
+	var extra []namedFile
+	switch {
+	case opts.LM != "":
+		data, err := readLM(opts.LM)
+		if err != nil {
+			return nil, err
+		}
+		if opts.Beam < 0 || opts.LMWeight < 0 || math.IsNaN(opts.LMWeight) || math.IsInf(opts.LMWeight, 0) || math.IsNaN(opts.WordBonus) || math.IsInf(opts.WordBonus, 0) {
+			return nil, fmt.Errorf("asr: export: invalid decoding settings: beam %d, lm weight %v, word bonus %v", opts.Beam, opts.LMWeight, opts.WordBonus)
+		}
+		m.Decoding = &Decoding{Beam: opts.Beam, LM: LMFile, LMWeight: opts.LMWeight, WordBonus: opts.WordBonus}
+		extra = append(extra, namedFile{LMFile, data})
+	case m.Decoding != nil && m.Decoding.LM != "":
+		data, err := base.ReadFile(m.Decoding.LM)
+		if err != nil {
+			return nil, err
+		}
+		extra = append(extra, namedFile{m.Decoding.LM, data})
+	}
 	if err := os.MkdirAll(filepath.Dir(filepath.Clean(out)), 0o755); err != nil {
 		return nil, fmt.Errorf("asr: export: %w", err)
 	}
-	if err := writeDir(filepath.Clean(out), &m, weights, nil, tensorfile.Options{Float16: opts.Float16}); err != nil {
+	if err := writeDir(filepath.Clean(out), &m, weights, nil, tensorfile.Options{Float16: opts.Float16}, extra...); err != nil {
 		return nil, err
 	}
 	return &Checkpoint{Dir: filepath.Clean(out), Manifest: &m}, nil
+}
+
+// readLM reads an ARPA file, checks that it is a valid language model, and
+// returns it gzip-compressed.
+func readLM(path string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("asr: export: language model: %w", err)
+	}
+	if _, err := lm.ReadARPA(bytes.NewReader(data)); err != nil {
+		return nil, fmt.Errorf("asr: export: language model %s: %w", path, err)
+	}
+	if bytes.HasPrefix(data, []byte{0x1f, 0x8b}) {
+		return data, nil
+	}
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	if _, err := zw.Write(data); err != nil {
+		return nil, fmt.Errorf("asr: export: compressing the language model: %w", err)
+	}
+	if err := zw.Close(); err != nil {
+		return nil, fmt.Errorf("asr: export: compressing the language model: %w", err)
+	}
+	return buf.Bytes(), nil
 }
 
 // checkExportTarget refuses to write over anything but a model directory,

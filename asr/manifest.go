@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"math"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/asrkit/asrkit/asr/features"
@@ -30,6 +31,9 @@ const (
 	// optimizer's moments and the random-number generator state. Model
 	// directories have none.
 	StateFile = "state.tensors"
+	// LMFile is the language model a model directory may carry (see
+	// [Decoding]): an ARPA file, gzip-compressed.
+	LMFile = "lm.arpa.gz"
 )
 
 // Kind says what a directory holds.
@@ -80,9 +84,25 @@ type Manifest struct {
 	Config json.RawMessage `json:"config,omitempty"`
 	// Export says how a model directory was made (model directories only).
 	Export *ExportInfo `json:"export,omitempty"`
-	// Files lists the tensor files of the directory and their sizes, so
-	// that a truncated file is noticed before it is read.
+	// Decoding, in a model directory, is how the model is decoded when the
+	// caller does not choose (see [Decoding]); nil means greedy decoding.
+	Decoding *Decoding `json:"decoding,omitempty"`
+	// Files lists the files of the directory (tensor files, and the
+	// language model when there is one) and their sizes, so that a
+	// truncated file is noticed before it is read.
 	Files []FileInfo `json:"files"`
+}
+
+// Decoding is the decoder a model directory asks for by default: beam
+// search of Beam prefixes, fused with the language model in the file LM of
+// the directory (normally [LMFile]) at LMWeight and WordBonus (as
+// [WithLM]). [Load] and [LoadDefault] use it unless given [WithLM],
+// [WithLanguageModel] or [WithoutLM]; [WithBeam] changes the width.
+type Decoding struct {
+	Beam      int     `json:"beam,omitempty"`
+	LM        string  `json:"lm,omitempty"`
+	LMWeight  float64 `json:"lm_weight,omitempty"`
+	WordBonus float64 `json:"word_bonus,omitempty"`
 }
 
 // Metrics are a checkpoint's training and evaluation figures.
@@ -218,6 +238,20 @@ func (m *Manifest) Validate() error {
 	}
 	if !hasWeights {
 		bad("files does not list %s", WeightsFile)
+	}
+	if d := m.Decoding; d != nil {
+		if d.Beam < 0 {
+			bad("decoding.beam %d is negative", d.Beam)
+		}
+		if d.LMWeight < 0 || math.IsNaN(d.LMWeight) || math.IsInf(d.LMWeight, 0) {
+			bad("decoding.lm_weight %v must be finite and >= 0", d.LMWeight)
+		}
+		if math.IsNaN(d.WordBonus) || math.IsInf(d.WordBonus, 0) {
+			bad("decoding.word_bonus %v must be finite", d.WordBonus)
+		}
+		if d.LM != "" && !slices.ContainsFunc(m.Files, func(f FileInfo) bool { return f.Name == d.LM }) {
+			bad("decoding.lm %q is not among the files", d.LM)
+		}
 	}
 	return errors.Join(errs...)
 }

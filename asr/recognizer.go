@@ -1,6 +1,7 @@
 package asr
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -98,6 +99,7 @@ type options struct {
 	lm           *lm.Model
 	lmWeight     float64
 	wordBonus    float64
+	noLM         bool
 	window, ctxt time.Duration
 }
 
@@ -107,14 +109,16 @@ type options struct {
 func WithBackend(spec string) Option { return func(o *options) { o.backend = spec } }
 
 // WithBeam decodes with CTC prefix beam search keeping width prefixes.
-// 0 or 1 (the default) decodes greedily, unless a language model is given,
-// which needs beam search (width 8 unless set here).
+// 0 (the default) decodes as the model directory asks (see [Decoding]),
+// greedily when it does not say; 1 decodes greedily, unless a language
+// model is used, which needs beam search (width 8 unless set here).
 func WithBeam(width int) Option { return func(o *options) { o.beam = width } }
 
-// WithLM fuses an ARPA word n-gram language model, read from path, into
-// beam search. weight scales its natural-log probabilities (0 means
-// decode.DefaultLMWeight, 0.5) and wordBonus is added per word (0 means
-// none); tune both on held-out data.
+// WithLM fuses an ARPA word n-gram language model, read from path (plain
+// or gzip-compressed), into beam search, instead of the model directory's
+// own (see [Decoding]). weight scales its natural-log probabilities (0
+// means decode.DefaultLMWeight, 0.5) and wordBonus is added per word (0
+// means none); tune both on held-out data.
 func WithLM(path string, weight, wordBonus float64) Option {
 	return func(o *options) { o.lmPath, o.lm, o.lmWeight, o.wordBonus = path, nil, weight, wordBonus }
 }
@@ -124,6 +128,11 @@ func WithLM(path string, weight, wordBonus float64) Option {
 func WithLanguageModel(m *lm.Model, weight, wordBonus float64) Option {
 	return func(o *options) { o.lm, o.lmPath, o.lmWeight, o.wordBonus = m, "", weight, wordBonus }
 }
+
+// WithoutLM decodes without the language model that the model directory
+// carries (see [Decoding]), and without its beam width: greedily, unless
+// [WithBeam] says otherwise. It does not undo [WithLM].
+func WithoutLM() Option { return func(o *options) { o.noLM = true } }
 
 // WithWindow sets how long audio is cut: the model sees at most window of
 // audio at once, and a seam between two windows that does not fall in a
@@ -148,14 +157,19 @@ func Load(dir string, opts ...Option) (*Recognizer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newRecognizer(ckpt.Dir, ckpt.Manifest, loader, opts)
+	return newRecognizer(ckpt.Dir, ckpt, loader, opts)
 }
 
-// newRecognizer builds a Recognizer of a manifest and its weights.
-func newRecognizer(dir string, m *Manifest, loader *Loader, opts []Option) (*Recognizer, error) {
+// newRecognizer builds a Recognizer of a checkpoint or model directory
+// and its weights; dir names it in messages ("" for the bundled model).
+func newRecognizer(dir string, c *Checkpoint, loader *Loader, opts []Option) (*Recognizer, error) {
+	m := c.Manifest
 	o := options{}
 	for _, opt := range opts {
 		opt(&o)
+	}
+	if err := o.useModelDecoding(c); err != nil {
+		return nil, fmt.Errorf("asr: %s: %w", describeDir(dir), err)
 	}
 	spec, _ := backend.Resolve(o.backend, "")
 	be, binfo, err := backend.New(context.Background(), spec)
@@ -186,6 +200,31 @@ func newRecognizer(dir string, m *Manifest, loader *Loader, opts []Option) (*Rec
 		return nil, fmt.Errorf("asr: %s: %w", describeDir(dir), err)
 	}
 	return r, nil
+}
+
+// useModelDecoding applies the model directory's decoding settings (and
+// reads its language model) unless the options choose otherwise.
+func (o *options) useModelDecoding(c *Checkpoint) error {
+	d := c.Manifest.Decoding
+	if d == nil || o.noLM || o.lm != nil || o.lmPath != "" {
+		return nil
+	}
+	if o.beam == 0 {
+		o.beam = d.Beam
+	}
+	if d.LM == "" {
+		return nil
+	}
+	data, err := c.ReadFile(d.LM)
+	if err != nil {
+		return err
+	}
+	lmodel, err := lm.ReadARPA(bytes.NewReader(data))
+	if err != nil {
+		return fmt.Errorf("%w: language model %s: %w", ErrCorruptCheckpoint, d.LM, err)
+	}
+	o.lm, o.lmWeight, o.wordBonus = lmodel, d.LMWeight, d.WordBonus
+	return nil
 }
 
 func describeDir(dir string) string {

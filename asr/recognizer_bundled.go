@@ -17,16 +17,16 @@ var ErrNoBundledModel = errors.New("asr: this build has no bundled model; give a
 // small model that works with no download and no flags. See the README
 // for what it was trained on and how accurate it is.
 func LoadDefault(opts ...Option) (*Recognizer, error) {
-	m, loader, err := openBundled(bundled.FS())
+	c, loader, err := openBundled(bundled.FS())
 	if err != nil {
 		return nil, err
 	}
-	return newRecognizer("", m, loader, opts)
+	return newRecognizer("", c, loader, opts)
 }
 
 // openBundled opens the model directory at the root of fsys (the embedded
 // one) with [OpenModelFS], and reads its weights.
-func openBundled(fsys fs.FS) (*Manifest, *Loader, error) {
+func openBundled(fsys fs.FS) (*Checkpoint, *Loader, error) {
 	c, err := OpenModelFS(fsys, ".")
 	if errors.Is(err, ErrNotModel) {
 		return nil, nil, ErrNoBundledModel
@@ -38,5 +38,5 @@ func openBundled(fsys fs.FS) (*Manifest, *Loader, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("asr: bundled model: %w", err)
 	}
-	return c.Manifest, loader, nil
+	return c, loader, nil
 }

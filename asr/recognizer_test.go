@@ -536,6 +536,87 @@ func TestBeamAndLM(t *testing.T) {
 	}
 }
 
+// TestModelDirectoryLM exports a model directory that carries a language
+// model and decoding settings, and checks that Load uses them unless told
+// otherwise, that a re-export keeps them, and that a damaged language model
+// is reported.
+func TestModelDirectoryLM(t *testing.T) {
+	runDir, _ := randomModel(t, "tiny", 5, false)
+	arpa := filepath.Join(t.TempDir(), "lm.arpa")
+	if err := os.WriteFile(arpa, []byte("\\data\\\nngram 1=4\n\n\\1-grams:\n-0.5\t<s>\n-0.5\t</s>\n-0.5\t<unk>\n-0.5\tthe\n\n\\end\\\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "with-lm")
+	if _, err := Export(runDir, dir, ExportOptions{LM: arpa, Beam: 6, LMWeight: 0.7, WordBonus: 1.5}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := m.Decoding; d == nil || *d != (Decoding{Beam: 6, LM: LMFile, LMWeight: 0.7, WordBonus: 1.5}) {
+		t.Fatalf("manifest decoding %+v", m.Decoding)
+	}
+	if gz, err := os.ReadFile(filepath.Join(dir, LMFile)); err != nil || !bytes.HasPrefix(gz, []byte{0x1f, 0x8b}) {
+		t.Fatalf("%s is not gzip-compressed (%v)", LMFile, err)
+	}
+	again := filepath.Join(t.TempDir(), "again")
+	if _, err := Export(dir, again, ExportOptions{Float16: true}); err != nil {
+		t.Fatal(err)
+	}
+	x := clip16k(t, testutil.LJSpeechClips(t)[1])
+	for _, c := range []struct {
+		dir  string
+		opts []Option
+		info string
+	}{
+		{dir, nil, "beam(width=6), lm order 1 weight 0.7"},
+		{again, nil, "beam(width=6), lm order 1 weight 0.7"},
+		{dir, []Option{WithBeam(3)}, "beam(width=3), lm order 1 weight 0.7"},
+		{dir, []Option{WithoutLM()}, "greedy"},
+		{dir, []Option{WithoutLM(), WithBeam(4)}, "beam(width=4)"},
+		{dir, []Option{WithLM(arpa, 0.2, 0)}, "beam(width=8), lm order 1 weight 0.2"}, // the directory's settings go with its LM
+	} {
+		r, err := Load(c.dir, append([]Option{WithBackend("go")}, c.opts...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Info().Decoder != c.info {
+			t.Errorf("%s %d options: decoder %q, want %q", filepath.Base(c.dir), len(c.opts), r.Info().Decoder, c.info)
+		}
+		if _, err := r.Transcribe(gocontext.Background(), x, 16000); err != nil {
+			t.Error(err)
+		}
+		r.Close()
+	}
+
+	// A truncated or garbled language model is named, not decoded around.
+	lmPath := filepath.Join(dir, LMFile)
+	gz, _ := os.ReadFile(lmPath)
+	if err := os.WriteFile(lmPath, gz[:len(gz)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(dir, WithBackend("go")); !errors.Is(err, ErrCorruptCheckpoint) || !strings.Contains(err.Error(), LMFile) {
+		t.Errorf("truncated LM: %v", err)
+	}
+	garbled := bytes.Clone(gz)
+	garbled[len(garbled)/2] ^= 0xff
+	if err := os.WriteFile(lmPath, garbled, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(dir, WithBackend("go")); !errors.Is(err, ErrCorruptCheckpoint) || !strings.Contains(err.Error(), LMFile) {
+		t.Errorf("garbled LM: %v", err)
+	}
+	if r, err := Load(dir, WithBackend("go"), WithoutLM()); err != nil {
+		t.Errorf("WithoutLM still reads the damaged LM: %v", err)
+	} else {
+		r.Close()
+	}
+	if _, err := Export(runDir, filepath.Join(t.TempDir(), "x"), ExportOptions{LM: filepath.Join(t.TempDir(), "none.arpa")}); err == nil {
+		t.Error("export with a missing LM file succeeded")
+	}
+}
+
 // TestLoadDefault loads the bundled model when this build has one, and
 // otherwise reports ErrNoBundledModel.
 func TestLoadDefault(t *testing.T) {
@@ -573,11 +654,11 @@ func TestOpenFS(t *testing.T) {
 		}
 		files[name] = &fstest.MapFile{Data: b}
 	}
-	m, loader, err := openBundled(files)
+	c, loader, err := openBundled(files)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := newRecognizer("", m, loader, []Option{WithBackend("go")})
+	r, err := newRecognizer("", c, loader, []Option{WithBackend("go")})
 	if err != nil {
 		t.Fatal(err)
 	}

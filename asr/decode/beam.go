@@ -18,6 +18,8 @@ const (
 	DefaultTokenMinLogProb  = -5.0  // as pyctcdecode's token_min_logp
 	DefaultBeamPruneLogProb = -10.0 // as pyctcdecode's beam_prune_logp
 	DefaultLMWeight         = 0.5
+	// DefaultUnknownWordPenalty is pyctcdecode's unk_score_offset.
+	DefaultUnknownWordPenalty = -10.0
 )
 
 // Beam is CTC prefix beam search (Hannun et al. 2014), optionally fused
@@ -36,7 +38,11 @@ const (
 // With an LM, a prefix's rank is ln P(prefix) + LMWeight·ln P_LM(words) +
 // WordBonus·words: a word is scored by the LM when the space after it is
 // appended, and the last word and </s> when the utterance ends (shallow
-// fusion at word boundaries; partial words are not scored).
+// fusion at word boundaries). A word outside the LM's vocabulary, and a
+// partial word that no vocabulary word begins with, also costs
+// UnknownWordPenalty: without it a weak acoustic model's beam glues words
+// together, because one long unknown word costs the LM less than several
+// known ones (pyctcdecode does the same).
 type Beam struct {
 	Vocab         *text.Vocabulary // nil means text.DefaultVocabulary()
 	FrameDuration time.Duration    // 0 means DefaultFrameDuration
@@ -63,6 +69,11 @@ type Beam struct {
 	// LM; 0 means none. With an LM it offsets the LM's per-word cost
 	// (values of 0.5-2 are usual; tune both on held-out data).
 	WordBonus float64
+	// UnknownWordPenalty (natural log, < 0) is added, with an LM, for each
+	// word outside the LM's vocabulary and for a partial word that no
+	// vocabulary word begins with. 0 means DefaultUnknownWordPenalty (-10);
+	// a value close to 0 such as -1e-9 practically turns it off.
+	UnknownWordPenalty float64
 }
 
 // beamSettings are a Beam's values with defaults applied.
@@ -70,10 +81,11 @@ type beamSettings struct {
 	width        int
 	minLP, prune float64 // log-probabilities
 	alpha        float64
+	unk          float64
 }
 
 func (b Beam) settings() (beamSettings, error) {
-	bs := beamSettings{width: b.Width, minLP: b.TokenMinLogProb, prune: b.BeamPruneLogProb, alpha: b.LMWeight}
+	bs := beamSettings{width: b.Width, minLP: b.TokenMinLogProb, prune: b.BeamPruneLogProb, alpha: b.LMWeight, unk: b.UnknownWordPenalty}
 	switch {
 	case bs.width < 0:
 		return bs, fmt.Errorf("decode: beam width %d is negative", bs.width)
@@ -83,6 +95,8 @@ func (b Beam) settings() (beamSettings, error) {
 		return bs, fmt.Errorf("decode: BeamPruneLogProb %v must be ≤ 0", bs.prune)
 	case bs.alpha < 0 || math.IsNaN(bs.alpha) || math.IsInf(bs.alpha, 0):
 		return bs, fmt.Errorf("decode: LMWeight %v must be finite and ≥ 0", bs.alpha)
+	case bs.unk > 0 || math.IsNaN(bs.unk) || math.IsInf(bs.unk, 0):
+		return bs, fmt.Errorf("decode: UnknownWordPenalty %v must be finite and ≤ 0", bs.unk)
 	case math.IsNaN(b.WordBonus) || math.IsInf(b.WordBonus, 0):
 		return bs, fmt.Errorf("decode: WordBonus %v must be finite", b.WordBonus)
 	case b.FrameDuration < 0:
@@ -100,6 +114,9 @@ func (b Beam) settings() (beamSettings, error) {
 	if bs.alpha == 0 {
 		bs.alpha = DefaultLMWeight
 	}
+	if bs.unk == 0 {
+		bs.unk = DefaultUnknownWordPenalty
+	}
 	return bs, nil
 }
 
@@ -112,7 +129,10 @@ type bnode struct {
 	words       int32 // completed words
 	lmState     lm.State
 	lmScore     float64 // ln P_LM of the completed words
-	bonus       float64 // alpha·lmScore + beta·words
+	unknown     int32   // completed words outside the LM's vocabulary
+	bonus       float64 // alpha·lmScore + beta·words + unk·unknown
+	rank        float64 // bonus, plus unk when the partial word can no longer become a known word
+	dead        bool    // the partial word begins no word of the LM's vocabulary
 }
 
 // cand is a prefix with its probabilities (scaled) of ending in blank (pb)
@@ -128,7 +148,8 @@ type searcher struct {
 	space       int32
 	lm          *lm.Model
 	alpha, beta float64
-	ranked      bool // rank by log-probability plus bonus, not by probability
+	unk         float64 // UnknownWordPenalty, with an LM
+	ranked      bool    // rank by log-probability plus bonus, not by probability
 	nodes       []bnode
 	cands       []cand
 	beams, next []cand
@@ -161,7 +182,7 @@ func (b Beam) Decode(ctx context.Context, lp LogProbs) (Result, error) {
 		probs: s.probs[:0], have: s.have[:0], toks: s.toks[:0], word: s.word[:0], children: s.children,
 	}
 	if b.LM != nil {
-		s.alpha = bs.alpha
+		s.alpha, s.unk = bs.alpha, bs.unk
 	}
 	s.ranked = s.lm != nil || s.beta != 0
 	s.children.reset(16 * lp.Frames)
@@ -274,7 +295,7 @@ func (s *searcher) search(ctx context.Context, lp LogProbs, bs beamSettings) (fi
 		for _, c := range s.cands {
 			if tot := c.pb + c.pnb; tot >= floor {
 				if s.ranked {
-					c.key = math.Log(tot) + s.nodes[c.node].bonus
+					c.key = math.Log(tot) + s.nodes[c.node].rank
 				} else {
 					c.key = tot
 				}
@@ -295,20 +316,23 @@ func (s *searcher) search(ctx context.Context, lp LogProbs, bs beamSettings) (fi
 	for _, bm := range s.beams {
 		n := &s.nodes[bm.node]
 		ac := math.Log(bm.pb+bm.pnb) + logScale
-		lmScore, words, st := n.lmScore, n.words, n.lmState
+		lmScore, words, unknown, st := n.lmScore, n.words, n.unknown, n.lmState
 		if n.wordStart >= 0 {
 			words++
 			if s.lm != nil {
-				id, _ := s.lm.Lookup(s.wordOf(bm.node))
+				id, known := s.lm.Lookup(s.wordOf(bm.node))
 				lp, next := s.lm.ScoreID(st, id)
 				lmScore, st = lmScore+lp, next
+				if !known {
+					unknown++
+				}
 			}
 		}
 		if s.lm != nil {
 			lp, _ := s.lm.Score(st, lm.EOS)
 			lmScore += lp
 		}
-		score := ac + s.alpha*lmScore + s.beta*float64(words)
+		score := ac + s.alpha*lmScore + s.beta*float64(words) + s.unk*float64(unknown)
 		if score > best.res.Score || best.res.Score == math.Inf(-1) {
 			best = final{node: bm.node, res: Result{LogProb: ac, LMLogProb: lmScore, Score: score}}
 		}
@@ -380,22 +404,41 @@ func (s *searcher) child(n, c int32) int32 {
 	p := &s.nodes[n]
 	id := int32(len(s.nodes))
 	nd := bnode{parent: n, token: c, wordStart: -1, stamp: -1,
-		words: p.words, lmState: p.lmState, lmScore: p.lmScore, bonus: p.bonus}
+		words: p.words, lmState: p.lmState, lmScore: p.lmScore, unknown: p.unknown, bonus: p.bonus, rank: p.bonus}
 	if c == s.space {
 		if p.wordStart >= 0 { // a word ends
 			nd.words++
 			if s.lm != nil {
-				id, _ := s.lm.Lookup(s.wordOf(n))
+				id, known := s.lm.Lookup(s.wordOf(n))
 				lp, st := s.lm.ScoreID(p.lmState, id)
 				nd.lmScore += lp
 				nd.lmState = st
+				if !known {
+					nd.unknown++
+				}
 			}
-			nd.bonus = s.alpha*nd.lmScore + s.beta*float64(nd.words)
+			nd.bonus = s.alpha*nd.lmScore + s.beta*float64(nd.words) + s.unk*float64(nd.unknown)
+			nd.rank = nd.bonus
 		}
-	} else if p.wordStart >= 0 {
-		nd.wordStart = p.wordStart
 	} else {
-		nd.wordStart = id
+		if p.wordStart >= 0 {
+			nd.wordStart = p.wordStart
+		} else {
+			nd.wordStart = id
+		}
+		if s.lm != nil {
+			// Once a partial word begins no known word, its extensions cannot either.
+			if p.wordStart >= 0 && p.dead {
+				nd.dead = true
+			} else {
+				s.nodes = append(s.nodes, nd) // wordOf walks from the new node
+				nd.dead = !s.lm.HasPrefix(s.wordOf(id))
+				s.nodes = s.nodes[:id]
+			}
+			if nd.dead {
+				nd.rank += s.unk
+			}
+		}
 	}
 	s.nodes = append(s.nodes, nd)
 	s.children.insert(slot, n, c, id)

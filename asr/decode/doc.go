@@ -28,7 +28,8 @@
 // Result.LogProb is acoustic: the best path's log-probability for Greedy,
 // the text's log-probability summed over the alignments the search kept
 // for Beam (exact without pruning; [LogLikelihood] computes the exact value
-// for any text). Result.Score adds LMWeight·LMLogProb and WordBonus per word.
+// for any text). Result.Score adds LMWeight·LMLogProb, WordBonus per word
+// and UnknownWordPenalty per word outside the language model's vocabulary.
 //
 // # Search
 //
@@ -38,5 +39,8 @@
 // best prefix, pyctcdecode's defaults) and the Width best prefixes kept.
 // With a language model, a completed word adds LMWeight·ln P_LM(word |
 // history) and WordBonus to the prefix's rank; the last word and </s> are
-// scored when the utterance ends. Partial words are not scored.
+// scored when the utterance ends. A partial word is not scored by the LM,
+// but once no word of the LM's vocabulary begins with it, it costs
+// UnknownWordPenalty (as does a completed unknown word), so that the search
+// does not escape the LM by gluing words together.
 package decode

@@ -92,7 +92,8 @@ type Result struct {
 	// a language model.
 	LMLogProb float64
 	// Score is what the decoder maximised: LogProb + LMWeight·LMLogProb +
-	// WordBonus·len(Words).
+	// WordBonus·len(Words), plus UnknownWordPenalty per word outside the
+	// language model's vocabulary.
 	Score float64
 }
 

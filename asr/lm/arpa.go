@@ -192,7 +192,7 @@ func ReadARPA(r io.Reader) (*Model, error) {
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("lm: reading ARPA: %w", err)
 	}
-	return b.m, nil
+	return b.finish(), nil
 }
 
 // parseLog parses a log10 value; "-inf" is accepted for probability zero.

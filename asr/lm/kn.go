@@ -331,7 +331,7 @@ func (e *Estimator) Build(opts BuildOptions) (*Model, BuildInfo, error) {
 			}
 		}
 	}
-	return b.m, info, nil
+	return b.finish(), info, nil
 }
 
 // chenGoodman computes the three discounts from count-of-counts t[k] (the

@@ -495,3 +495,31 @@ func TestReadARPAGzip(t *testing.T) {
 		t.Error("a truncated gzip file was accepted")
 	}
 }
+
+// TestHasPrefix checks prefix queries against a brute-force scan of the
+// vocabulary, for both ways of making a model.
+func TestHasPrefix(t *testing.T) {
+	fb := FallbackDiscounts
+	built, _ := estimate(t, 2, []string{"the cat sat", "then they ate", "a cathedral"}, BuildOptions{DiscountFallback: &fb})
+	var buf bytes.Buffer
+	if err := built.WriteARPA(&buf); err != nil {
+		t.Fatal(err)
+	}
+	read, err := ReadARPA(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	words := []string{"the", "cat", "sat", "then", "they", "ate", "a", "cathedral"}
+	probes := []string{"", "t", "th", "the", "then", "thens", "c", "cath", "cathedrals", "ca", "x", "s", "sat", "sa", "<", "<s", "<unk", "</s", "b", "ab", "athe"}
+	for name, m := range map[string]*Model{"estimated": built, "arpa": read} {
+		for _, p := range probes {
+			want := false
+			for _, w := range words {
+				want = want || strings.HasPrefix(w, p)
+			}
+			if got := m.HasPrefix([]byte(p)); got != want {
+				t.Errorf("%s: HasPrefix(%q) = %v, want %v", name, p, got, want)
+			}
+		}
+	}
+}

@@ -3,6 +3,7 @@ package lm
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -39,6 +40,9 @@ type Model struct {
 	count []int            // n-grams per order (index 0: unigrams)
 	unk   int32            // word id of <unk>, -1 if absent
 	bos   int32            // word id of <s>, -1 if absent
+	// sorted holds the vocabulary's real words (no <s>, </s> or <unk>) in
+	// byte order, for HasPrefix.
+	sorted []string
 }
 
 type node struct {
@@ -123,6 +127,17 @@ func (m *Model) score(s State, w int32) (float32, State) {
 		acc += m.nodes[h].backoff
 		h = m.nodes[h].suffix
 	}
+}
+
+// HasPrefix reports whether some word of the vocabulary (other than <s>,
+// </s> and <unk>) begins with prefix; every word is a prefix of itself. A
+// decoder uses it to tell a partial word that may still become a known word
+// from one that cannot.
+func (m *Model) HasPrefix(prefix []byte) bool {
+	i, _ := slices.BinarySearchFunc(m.sorted, prefix, func(w string, p []byte) int {
+		return strings.Compare(w, string(p))
+	})
+	return i < len(m.sorted) && strings.HasPrefix(m.sorted[i], string(prefix))
 }
 
 // WordID identifies a word of a model's vocabulary (see [Model.Lookup]).
@@ -265,6 +280,19 @@ func (b *builder) addNGram(words []string, logp, backoff float32) error {
 	m.nodes[ctx].hasExt = true
 	m.count[len(words)-1]++
 	return nil
+}
+
+// finish completes the model once every n-gram has been added.
+func (b *builder) finish() *Model {
+	m := b.m
+	m.sorted = make([]string, 0, len(m.words))
+	for _, w := range m.words {
+		if w != BOS && w != EOS && w != Unk {
+			m.sorted = append(m.sorted, w)
+		}
+	}
+	slices.Sort(m.sorted)
+	return m
 }
 
 // lookup returns the entry of the n-gram ids, or -1.

@@ -109,6 +109,9 @@ func writeManifest(w io.Writer, ck *asr.Checkpoint) error {
 		}
 		line("export", "%s of steps %v from %s, float16 %v", how, x.Checkpoints, x.Source, x.Float16)
 	}
+	if d := m.Decoding; d != nil {
+		line("decoding", "beam %d, lm %q, lm weight %g, word bonus %g", d.Beam, d.LM, d.LMWeight, d.WordBonus)
+	}
 	for _, fi := range m.Files {
 		line("file", "%s %s", fi.Name, sizeText(fi.Size))
 	}

@@ -21,13 +21,20 @@ func init() {
 			"vocabulary, training config, metrics) and weights.tensors. From a run directory\n" +
 			"it takes the checkpoint with the lowest validation WER (the newest if none was\n" +
 			"evaluated), or, with --average K, the mean of the K newest checkpoints (default:\n" +
-			"the run's checkpoint.average_last). --float16 halves the size. The model\n" +
-			"directory is what asr transcribe --model, asr eval and the server load.",
+			"the run's checkpoint.average_last). --float16 halves the size. With --lm the\n" +
+			"directory also carries that ARPA language model (as lm.arpa.gz) and decodes\n" +
+			"with it by default: beam search of --beam prefixes, --lm-weight, --word-bonus\n" +
+			"(asr transcribe --no-lm turns it off). The model directory is what asr\n" +
+			"transcribe --model, asr eval and the server load.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "model directory to write", Required: true},
 			&cli.IntFlag{Name: "average", Value: -1, Usage: "average the weights of the K newest checkpoints (0 or 1: the best checkpoint; default: checkpoint.average_last of the run's config)"},
 			&cli.BoolFlag{Name: "float16", Usage: "store the weights in half precision"},
 			&cli.BoolFlag{Name: "force", Usage: "replace an existing model directory"},
+			&cli.StringFlag{Name: "lm", Usage: "ARPA language model `FILE` (plain or .gz) for the directory to carry and decode with by default"},
+			&cli.IntFlag{Name: "beam", Usage: "with --lm: default beam width (0: 8)"},
+			&cli.Float64Flag{Name: "lm-weight", Usage: "with --lm: default weight of the language model (0: 0.5)"},
+			&cli.Float64Flag{Name: "word-bonus", Usage: "with --lm: default log-probability bonus per word"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
@@ -38,7 +45,13 @@ func init() {
 			if k < 0 {
 				k = defaultAverage(src)
 			}
-			ck, err := asr.Export(src, c.String("out"), asr.ExportOptions{Average: k, Float16: c.Bool("float16"), Overwrite: c.Bool("force")})
+			if c.String("lm") == "" && (c.IsSet("beam") || c.IsSet("lm-weight") || c.IsSet("word-bonus")) {
+				return fmt.Errorf("--beam, --lm-weight and --word-bonus are the defaults of --lm's decoding: give --lm")
+			}
+			ck, err := asr.Export(src, c.String("out"), asr.ExportOptions{
+				Average: k, Float16: c.Bool("float16"), Overwrite: c.Bool("force"),
+				LM: c.String("lm"), Beam: c.Int("beam"), LMWeight: c.Float64("lm-weight"), WordBonus: c.Float64("word-bonus"),
+			})
 			if err != nil {
 				return err
 			}
@@ -87,6 +100,9 @@ func writeExportSummary(w io.Writer, ck *asr.Checkpoint) error {
 	fmt.Fprintf(w, "model %s, %d parameters, %s (float16 %v)\n", m.Model.Preset, m.Parameters, sizeText(size), x.Float16)
 	if e := m.Metrics.Eval; e != nil {
 		fmt.Fprintf(w, "validation WER %.2f%%, CER %.2f%% at step %d\n", 100*e.WER, 100*e.CER, e.Step)
+	}
+	if d := m.Decoding; d != nil && d.LM != "" {
+		fmt.Fprintf(w, "decodes by default with %s: beam %d, lm weight %g, word bonus %g\n", d.LM, d.Beam, d.LMWeight, d.WordBonus)
 	}
 	return nil
 }

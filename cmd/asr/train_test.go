@@ -152,6 +152,9 @@ func TestTrainCommandErrors(t *testing.T) {
 	if _, err := runCmd(t, names, "export", "--out", filepath.Join(t.TempDir(), "m"), t.TempDir()); err == nil {
 		t.Error("export of an empty folder succeeded")
 	}
+	if _, err := runCmd(t, names, "export", "--beam", "4", "--out", filepath.Join(t.TempDir(), "m"), t.TempDir()); err == nil || !strings.Contains(err.Error(), "give --lm") {
+		t.Errorf("export --beam without --lm: %v", err)
+	}
 }
 
 // asrProcessEnv, when set, makes TestHelperASRProcess run the asr command

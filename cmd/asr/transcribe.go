@@ -33,8 +33,9 @@ func recognizerFlags(modelUsage string) []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: modelUsage},
 		&cli.StringFlag{Name: "backend", Usage: "compute backend: auto, go, xla:cuda or xla:/abs/plugin.so (default: $GOMLX_BACKEND, else auto)"},
-		&cli.IntFlag{Name: "beam", Usage: "beam search with `N` prefixes (0 or 1: greedy decoding; 8 with --lm)"},
-		&cli.StringFlag{Name: "lm", Usage: "fuse an ARPA word n-gram language model (`FILE`, e.g. from asr lm build) into beam search"},
+		&cli.IntFlag{Name: "beam", Usage: "beam search with `N` prefixes (0: as the model directory says, else greedy; 1: greedy; 8 with --lm)"},
+		&cli.StringFlag{Name: "lm", Usage: "fuse an ARPA word n-gram language model (`FILE`, e.g. from asr lm build) into beam search, instead of the model's own"},
+		&cli.BoolFlag{Name: "no-lm", Usage: "decode without the language model the model directory carries (greedy unless --beam)"},
 		&cli.Float64Flag{Name: "lm-weight", Usage: "weight of the language model's log-probabilities (0: 0.5)"},
 		&cli.Float64Flag{Name: "word-bonus", Usage: "log-probability bonus per word (with --lm, 0.5-2 offsets the LM's cost per word)"},
 	}
@@ -43,6 +44,12 @@ func recognizerFlags(modelUsage string) []cli.Flag {
 // loadRecognizer loads the model named by --model, or the bundled one.
 func loadRecognizer(c *cli.Context) (*asr.Recognizer, error) {
 	opts := []asr.Option{asr.WithBackend(c.String("backend")), asr.WithBeam(c.Int("beam"))}
+	if c.Bool("no-lm") {
+		if c.String("lm") != "" {
+			return nil, errors.New("--no-lm and --lm contradict each other")
+		}
+		opts = append(opts, asr.WithoutLM())
+	}
 	if lm := c.String("lm"); lm != "" {
 		opts = append(opts, asr.WithLM(lm, c.Float64("lm-weight"), c.Float64("word-bonus")))
 	} else if c.IsSet("lm-weight") {

@@ -264,3 +264,37 @@ func TestTranscribeProgress(t *testing.T) {
 		t.Errorf("progress output %q", bar.String())
 	}
 }
+
+// TestTranscribeModelLM transcribes with a model directory that carries a
+// language model: by default with it (as the library does), with --no-lm
+// greedily.
+func TestTranscribeModelLM(t *testing.T) {
+	plain := randomModelDir(t)
+	arpa := filepath.Join(t.TempDir(), "lm.arpa")
+	if err := os.WriteFile(arpa, []byte("\\data\\\nngram 1=4\n\n\\1-grams:\n-0.5\t<s>\n-0.5\t</s>\n-0.5\t<unk>\n-0.5\tthe\n\n\\end\\\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	withLM := filepath.Join(t.TempDir(), "with-lm")
+	if _, err := asr.Export(plain, withLM, asr.ExportOptions{LM: arpa, Beam: 4, WordBonus: 2}); err != nil {
+		t.Fatal(err)
+	}
+	clip := testutil.LJSpeechClips(t)[1]
+	lmText := libraryTexts(t, withLM, clip)[0].Text
+	greedy := libraryTexts(t, plain, clip)[0].Text
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{nil, lmText},
+		{[]string{"--no-lm"}, greedy},
+	} {
+		args := append(append([]string{"transcribe", "--model", withLM, "--backend", "go"}, c.args...), clip)
+		out, errOut, err := runASR(t, nil, args...)
+		if err != nil || out != c.want+"\n" {
+			t.Errorf("%v: %q (stderr %q, %v), want %q", c.args, out, errOut, err, c.want)
+		}
+	}
+	if _, _, err := runASR(t, nil, "transcribe", "--model", withLM, "--no-lm", "--lm", arpa, clip); err == nil || !strings.Contains(err.Error(), "contradict") {
+		t.Errorf("--no-lm with --lm: %v", err)
+	}
+}
