@@ -435,6 +435,78 @@ func TestLMFusion(t *testing.T) {
 	}
 }
 
+// TestUnknownWordPenalty decodes "the cat" where the space between the
+// words is slightly less likely than no space, with a language model that
+// gives an unknown word more probability than "the" and "cat" together:
+// without the penalty the search glues them into one unknown word, with it
+// the words stay apart; and a word the model does not know is still
+// decoded when nothing better fits.
+func TestUnknownWordPenalty(t *testing.T) {
+	v := text.DefaultVocabulary()
+	id := func(r rune) int { i, _ := v.ID(r); return i }
+	blankRow := oneHotish(v.Size(), 0, 0.95)
+	rowsOf := func(s string) [][]float64 {
+		var rows [][]float64
+		for _, ch := range s {
+			var r []float64
+			if ch != '?' {
+				r = oneHotish(v.Size(), id(ch), 0.9)
+			} else { // space 0.45, blank 0.5
+				r = oneHotish(v.Size(), 0, 0.5)
+				r[id(' ')] = 0.45
+				rest := 0.05 / float64(v.Size()-2)
+				for c := range r {
+					if c != 0 && c != id(' ') {
+						r[c] = rest
+					}
+				}
+			}
+			rows = append(rows, r, blankRow)
+		}
+		return rows
+	}
+	const arpa = "\\data\\\nngram 1=5\n\n\\1-grams:\n-1\t<s>\n-0.3\t</s>\n-0.5\t<unk>\n-1.5\tthe\n-1.5\tcat\n\n\\end\\\n"
+	model, err := lm.ReadARPA(strings.NewReader(arpa))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		audio   string
+		penalty float64
+		want    string
+	}{
+		{"the?cat", -1e-9, "thecat"},
+		{"the?cat", 0, "the cat"},
+		{"the?cat", -3, "the cat"},
+		{"the dog", 0, "the dog"},
+	} {
+		lp := probsToLogProbs(t, rowsOf(c.audio))
+		res, err := Beam{LM: model, UnknownWordPenalty: c.penalty}.Decode(ctx, lp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Text != c.want {
+			t.Errorf("%q with penalty %v: %q, want %q", c.audio, c.penalty, res.Text, c.want)
+		}
+		unknown := 0
+		for _, w := range strings.Fields(res.Text) {
+			if !model.Contains(w) {
+				unknown++
+			}
+		}
+		pen := c.penalty
+		if pen == 0 {
+			pen = DefaultUnknownWordPenalty
+		}
+		if want := res.LogProb + DefaultLMWeight*res.LMLogProb + pen*float64(unknown); math.Abs(res.Score-want) > 1e-9 {
+			t.Errorf("%q: Score %v, want %v", c.audio, res.Score, want)
+		}
+	}
+	if _, err := (Beam{LM: model, UnknownWordPenalty: 1}).Decode(ctx, probsToLogProbs(t, rowsOf("the"))); err == nil {
+		t.Error("a positive UnknownWordPenalty was accepted")
+	}
+}
+
 func TestDecodeErrors(t *testing.T) {
 	good := LogProbs{Data: make([]float32, 2*29), Frames: 2, Vocab: 29}
 	for i := range good.Data {

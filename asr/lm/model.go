@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sort"
 	"strings"
 )
 
@@ -134,10 +135,10 @@ func (m *Model) score(s State, w int32) (float32, State) {
 // decoder uses it to tell a partial word that may still become a known word
 // from one that cannot.
 func (m *Model) HasPrefix(prefix []byte) bool {
-	i, _ := slices.BinarySearchFunc(m.sorted, prefix, func(w string, p []byte) int {
-		return strings.Compare(w, string(p))
-	})
-	return i < len(m.sorted) && strings.HasPrefix(m.sorted[i], string(prefix))
+	// The first word not below prefix begins with it if any word does
+	// (the string conversions in comparisons do not allocate).
+	i := sort.Search(len(m.sorted), func(i int) bool { return m.sorted[i] >= string(prefix) })
+	return i < len(m.sorted) && len(m.sorted[i]) >= len(prefix) && m.sorted[i][:len(prefix)] == string(prefix)
 }
 
 // WordID identifies a word of a model's vocabulary (see [Model.Lookup]).
