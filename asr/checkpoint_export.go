@@ -15,6 +15,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
+	"github.com/asrkit/asrkit/asr/decode"
 	"github.com/asrkit/asrkit/asr/lm"
 	"github.com/asrkit/asrkit/internal/tensorfile"
 )
@@ -127,6 +128,12 @@ func Export(src, out string, opts ExportOptions) (*Checkpoint, error) {
 			return nil, fmt.Errorf("asr: export: invalid decoding settings: beam %d, lm weight %v, word bonus %v", opts.Beam, opts.LMWeight, opts.WordBonus)
 		}
 		m.Decoding = &Decoding{Beam: opts.Beam, LM: LMFile, LMWeight: opts.LMWeight, WordBonus: opts.WordBonus}
+		if m.Decoding.Beam == 0 { // record the defaults, so that the manifest says what runs
+			m.Decoding.Beam = decode.DefaultWidth
+		}
+		if m.Decoding.LMWeight == 0 {
+			m.Decoding.LMWeight = decode.DefaultLMWeight
+		}
 		extra = append(extra, namedFile{LMFile, data})
 	case m.Decoding != nil && m.Decoding.LM != "":
 		data, err := base.ReadFile(m.Decoding.LM)

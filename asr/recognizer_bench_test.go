@@ -13,7 +13,8 @@ import (
 
 // benchModels are the models the benchmarks run: the bundled model when
 // this build has one, and randomly initialised presets (a trained model of
-// the same preset does exactly the same work).
+// the same preset does exactly the same work). The bundled model runs
+// twice: as it decodes by default, and greedily.
 func benchModels(b *testing.B) []struct {
 	name string
 	load func(opts ...Option) (*Recognizer, error)
@@ -24,7 +25,10 @@ func benchModels(b *testing.B) []struct {
 	}
 	var out []entry
 	if _, err := fs.Stat(bundled.FS(), ManifestFile); err == nil {
-		out = append(out, entry{"bundled", LoadDefault})
+		out = append(out, entry{"bundled", LoadDefault}) // with its default decoding (beam search and LM)
+		out = append(out, entry{"bundled-greedy", func(opts ...Option) (*Recognizer, error) {
+			return LoadDefault(append(opts, WithoutLM())...)
+		}})
 	}
 	for _, preset := range []string{"tiny", "small"} {
 		_, dir := randomModel(b, preset, 1, true)

@@ -25,6 +25,8 @@ import (
 	"github.com/asrkit/asrkit/asr/decode"
 	"github.com/asrkit/asrkit/asr/features"
 	"github.com/asrkit/asrkit/asr/model"
+	"github.com/asrkit/asrkit/asr/text"
+	"github.com/asrkit/asrkit/asr/wer"
 	"github.com/asrkit/asrkit/internal/backend"
 	"github.com/asrkit/asrkit/internal/testutil"
 )
@@ -617,8 +619,20 @@ func TestModelDirectoryLM(t *testing.T) {
 	}
 }
 
-// TestLoadDefault loads the bundled model when this build has one, and
-// otherwise reports ErrNoBundledModel.
+// Error-rate bounds of the bundled model on the eight real LJSpeech clips
+// of testdata (corpus rates, its default decoding and greedy): the
+// measured figures (README, "The bundled model") plus a margin, so that a
+// change that breaks recognition (features, normalisation, decoding,
+// loading) fails here.
+const (
+	bundledMaxWER       = 0.0 // set from the measurement
+	bundledMaxCER       = 0.0
+	bundledMaxGreedyCER = 0.0
+)
+
+// TestLoadDefault loads the bundled model when this build has one and
+// checks how well it recognises the real clips of testdata; without one
+// LoadDefault must report ErrNoBundledModel.
 func TestLoadDefault(t *testing.T) {
 	_, statErr := fs.Stat(bundled.FS(), ManifestFile)
 	r, err := LoadDefault(WithBackend("go"))
@@ -635,11 +649,42 @@ func TestLoadDefault(t *testing.T) {
 	if r.Info().Dir != "" || r.Info().Manifest.Kind != KindModel {
 		t.Errorf("info %+v", r.Info())
 	}
-	res, err := r.TranscribeFile(gocontext.Background(), testutil.LJSpeechClips(t)[7])
+	greedy, err := LoadDefault(WithBackend("go"), WithoutLM())
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("bundled model: %q", res.Text)
+	defer greedy.Close()
+	if greedy.Info().Decoder != "greedy" {
+		t.Errorf("WithoutLM decoder %q", greedy.Info().Decoder)
+	}
+	rows, err := os.ReadFile(testutil.Path(t, "ljspeech", "metadata.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var words, chars, greedyChars wer.Counts
+	for _, line := range strings.Split(strings.TrimSpace(string(rows)), "\n") {
+		f := strings.Split(line, "|")
+		ref := text.Normalize(f[len(f)-1])
+		path := testutil.Path(t, "ljspeech", "wavs", f[0]+".wav")
+		res, err := r.TranscribeFile(gocontext.Background(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := greedy.TranscribeFile(gocontext.Background(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		words.Add(wer.Words(ref, res.Text).Counts)
+		chars.Add(wer.Chars(ref, res.Text).Counts)
+		greedyChars.Add(wer.Chars(ref, g.Text).Counts)
+		t.Logf("%s\n  ref:    %s\n  %s: %s\n  greedy: %s", f[0], ref, r.Info().Decoder, res.Text, g.Text)
+	}
+	t.Logf("bundled model on %d words: WER %.2f%%, CER %.2f%% (greedy CER %.2f%%)", words.RefLen(),
+		100*words.ErrorRate(), 100*chars.ErrorRate(), 100*greedyChars.ErrorRate())
+	if words.ErrorRate() > bundledMaxWER || chars.ErrorRate() > bundledMaxCER || greedyChars.ErrorRate() > bundledMaxGreedyCER {
+		t.Errorf("the bundled model got worse: WER %.2f%% (bound %.0f%%), CER %.2f%% (bound %.0f%%), greedy CER %.2f%% (bound %.0f%%)",
+			100*words.ErrorRate(), 100*bundledMaxWER, 100*chars.ErrorRate(), 100*bundledMaxCER, 100*greedyChars.ErrorRate(), 100*bundledMaxGreedyCER)
+	}
 }
 
 // TestOpenFS reads a model directory from a file system as LoadDefault

@@ -20,6 +20,9 @@ const (
 	DefaultLMWeight         = 0.5
 	// DefaultUnknownWordPenalty is pyctcdecode's unk_score_offset.
 	DefaultUnknownWordPenalty = -10.0
+	// DefaultUnknownCharPenalty is the cost of each character of a word
+	// after it has become unknown.
+	DefaultUnknownCharPenalty = -2.0
 )
 
 // Beam is CTC prefix beam search (Hannun et al. 2014), optionally fused
@@ -40,9 +43,11 @@ const (
 // appended, and the last word and </s> when the utterance ends (shallow
 // fusion at word boundaries). A word outside the LM's vocabulary, and a
 // partial word that no vocabulary word begins with, also costs
-// UnknownWordPenalty: without it a weak acoustic model's beam glues words
+// UnknownWordPenalty, and each character that such a partial word grows by
+// UnknownCharPenalty: without them a weak acoustic model's beam glues words
 // together, because one long unknown word costs the LM less than several
-// known ones (pyctcdecode does the same).
+// known ones (pyctcdecode has the first penalty; the second keeps an
+// unknown word from growing over whole sentences).
 type Beam struct {
 	Vocab         *text.Vocabulary // nil means text.DefaultVocabulary()
 	FrameDuration time.Duration    // 0 means DefaultFrameDuration
@@ -74,6 +79,11 @@ type Beam struct {
 	// vocabulary word begins with. 0 means DefaultUnknownWordPenalty (-10);
 	// a value close to 0 such as -1e-9 practically turns it off.
 	UnknownWordPenalty float64
+	// UnknownCharPenalty (natural log, < 0) is added, with an LM, for each
+	// character appended to a partial word that no vocabulary word begins
+	// with. 0 means DefaultUnknownCharPenalty (-2); -1e-9 practically
+	// turns it off.
+	UnknownCharPenalty float64
 }
 
 // beamSettings are a Beam's values with defaults applied.
@@ -81,11 +91,11 @@ type beamSettings struct {
 	width        int
 	minLP, prune float64 // log-probabilities
 	alpha        float64
-	unk          float64
+	unk, unkChar float64
 }
 
 func (b Beam) settings() (beamSettings, error) {
-	bs := beamSettings{width: b.Width, minLP: b.TokenMinLogProb, prune: b.BeamPruneLogProb, alpha: b.LMWeight, unk: b.UnknownWordPenalty}
+	bs := beamSettings{width: b.Width, minLP: b.TokenMinLogProb, prune: b.BeamPruneLogProb, alpha: b.LMWeight, unk: b.UnknownWordPenalty, unkChar: b.UnknownCharPenalty}
 	switch {
 	case bs.width < 0:
 		return bs, fmt.Errorf("decode: beam width %d is negative", bs.width)
@@ -97,6 +107,8 @@ func (b Beam) settings() (beamSettings, error) {
 		return bs, fmt.Errorf("decode: LMWeight %v must be finite and ≥ 0", bs.alpha)
 	case bs.unk > 0 || math.IsNaN(bs.unk) || math.IsInf(bs.unk, 0):
 		return bs, fmt.Errorf("decode: UnknownWordPenalty %v must be finite and ≤ 0", bs.unk)
+	case bs.unkChar > 0 || math.IsNaN(bs.unkChar) || math.IsInf(bs.unkChar, 0):
+		return bs, fmt.Errorf("decode: UnknownCharPenalty %v must be finite and ≤ 0", bs.unkChar)
 	case math.IsNaN(b.WordBonus) || math.IsInf(b.WordBonus, 0):
 		return bs, fmt.Errorf("decode: WordBonus %v must be finite", b.WordBonus)
 	case b.FrameDuration < 0:
@@ -117,6 +129,9 @@ func (b Beam) settings() (beamSettings, error) {
 	if bs.unk == 0 {
 		bs.unk = DefaultUnknownWordPenalty
 	}
+	if bs.unkChar == 0 {
+		bs.unkChar = DefaultUnknownCharPenalty
+	}
 	return bs, nil
 }
 
@@ -129,9 +144,10 @@ type bnode struct {
 	words       int32 // completed words
 	lmState     lm.State
 	lmScore     float64 // ln P_LM of the completed words
-	unknown     int32   // completed words outside the LM's vocabulary
-	bonus       float64 // alpha·lmScore + beta·words + unk·unknown
-	rank        float64 // bonus, plus unk when the partial word can no longer become a known word
+	unkCost     float64 // penalties of the completed words outside the LM's vocabulary
+	partCost    float64 // penalty of the partial word so far (0 while it may become a known word)
+	bonus       float64 // alpha·lmScore + beta·words + unkCost
+	rank        float64 // bonus + partCost
 	dead        bool    // the partial word begins no word of the LM's vocabulary
 }
 
@@ -144,20 +160,20 @@ type cand struct {
 }
 
 type searcher struct {
-	v           *text.Vocabulary
-	space       int32
-	lm          *lm.Model
-	alpha, beta float64
-	unk         float64 // UnknownWordPenalty, with an LM
-	ranked      bool    // rank by log-probability plus bonus, not by probability
-	nodes       []bnode
-	cands       []cand
-	beams, next []cand
-	probs       []float64
-	have        []int32
-	toks        []int32
-	word        []byte
-	children    childTable
+	v            *text.Vocabulary
+	space        int32
+	lm           *lm.Model
+	alpha, beta  float64
+	unk, unkChar float64 // UnknownWordPenalty and UnknownCharPenalty, with an LM
+	ranked       bool    // rank by log-probability plus bonus, not by probability
+	nodes        []bnode
+	cands        []cand
+	beams, next  []cand
+	probs        []float64
+	have         []int32
+	toks         []int32
+	word         []byte
+	children     childTable
 }
 
 // searchers recycles search memory between calls.
@@ -182,7 +198,7 @@ func (b Beam) Decode(ctx context.Context, lp LogProbs) (Result, error) {
 		probs: s.probs[:0], have: s.have[:0], toks: s.toks[:0], word: s.word[:0], children: s.children,
 	}
 	if b.LM != nil {
-		s.alpha, s.unk = bs.alpha, bs.unk
+		s.alpha, s.unk, s.unkChar = bs.alpha, bs.unk, bs.unkChar
 	}
 	s.ranked = s.lm != nil || s.beta != 0
 	s.children.reset(16 * lp.Frames)
@@ -316,23 +332,21 @@ func (s *searcher) search(ctx context.Context, lp LogProbs, bs beamSettings) (fi
 	for _, bm := range s.beams {
 		n := &s.nodes[bm.node]
 		ac := math.Log(bm.pb+bm.pnb) + logScale
-		lmScore, words, unknown, st := n.lmScore, n.words, n.unknown, n.lmState
+		lmScore, words, unkCost, st := n.lmScore, n.words, n.unkCost, n.lmState
 		if n.wordStart >= 0 {
 			words++
 			if s.lm != nil {
 				id, known := s.lm.Lookup(s.wordOf(bm.node))
 				lp, next := s.lm.ScoreID(st, id)
 				lmScore, st = lmScore+lp, next
-				if !known {
-					unknown++
-				}
+				unkCost += s.unknownCost(n, known)
 			}
 		}
 		if s.lm != nil {
 			lp, _ := s.lm.Score(st, lm.EOS)
 			lmScore += lp
 		}
-		score := ac + s.alpha*lmScore + s.beta*float64(words) + s.unk*float64(unknown)
+		score := ac + s.alpha*lmScore + s.beta*float64(words) + unkCost
 		if score > best.res.Score || best.res.Score == math.Inf(-1) {
 			best = final{node: bm.node, res: Result{LogProb: ac, LMLogProb: lmScore, Score: score}}
 		}
@@ -404,7 +418,7 @@ func (s *searcher) child(n, c int32) int32 {
 	p := &s.nodes[n]
 	id := int32(len(s.nodes))
 	nd := bnode{parent: n, token: c, wordStart: -1, stamp: -1,
-		words: p.words, lmState: p.lmState, lmScore: p.lmScore, unknown: p.unknown, bonus: p.bonus, rank: p.bonus}
+		words: p.words, lmState: p.lmState, lmScore: p.lmScore, unkCost: p.unkCost, bonus: p.bonus, rank: p.bonus}
 	if c == s.space {
 		if p.wordStart >= 0 { // a word ends
 			nd.words++
@@ -413,11 +427,9 @@ func (s *searcher) child(n, c int32) int32 {
 				lp, st := s.lm.ScoreID(p.lmState, id)
 				nd.lmScore += lp
 				nd.lmState = st
-				if !known {
-					nd.unknown++
-				}
+				nd.unkCost += s.unknownCost(p, known)
 			}
-			nd.bonus = s.alpha*nd.lmScore + s.beta*float64(nd.words) + s.unk*float64(nd.unknown)
+			nd.bonus = s.alpha*nd.lmScore + s.beta*float64(nd.words) + nd.unkCost
 			nd.rank = nd.bonus
 		}
 	} else {
@@ -429,20 +441,35 @@ func (s *searcher) child(n, c int32) int32 {
 		if s.lm != nil {
 			// Once a partial word begins no known word, its extensions cannot either.
 			if p.wordStart >= 0 && p.dead {
-				nd.dead = true
+				nd.dead, nd.partCost = true, p.partCost+s.unkChar
 			} else {
 				s.nodes = append(s.nodes, nd) // wordOf walks from the new node
-				nd.dead = !s.lm.HasPrefix(s.wordOf(id))
+				if !s.lm.HasPrefix(s.wordOf(id)) {
+					nd.dead, nd.partCost = true, s.unk
+				}
 				s.nodes = s.nodes[:id]
 			}
-			if nd.dead {
-				nd.rank += s.unk
-			}
+			nd.rank = nd.bonus + nd.partCost
 		}
 	}
 	s.nodes = append(s.nodes, nd)
 	s.children.insert(slot, n, c, id)
 	return id
+}
+
+// unknownCost is the penalty of the word that ends at node n: known says
+// whether the LM has it. A word that died on the way carries the penalty it
+// accumulated; one that is only a prefix of known words costs
+// UnknownWordPenalty.
+func (s *searcher) unknownCost(n *bnode, known bool) float64 {
+	switch {
+	case known:
+		return 0
+	case n.dead:
+		return n.partCost
+	default:
+		return s.unk
+	}
 }
 
 // childTable maps (node, character) to the child node: an open-addressing

@@ -471,39 +471,57 @@ func TestUnknownWordPenalty(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
-		audio   string
-		penalty float64
-		want    string
+		audio            string
+		penalty, perChar float64
+		want             string
 	}{
-		{"the?cat", -1e-9, "thecat"},
-		{"the?cat", 0, "the cat"},
-		{"the?cat", -3, "the cat"},
-		{"the dog", 0, "the dog"},
+		{"the?cat", -1e-9, -1e-9, "thecat"},
+		{"the?cat", 0, 0, "the cat"},
+		{"the?cat", -3, -1e-9, "the cat"},
+		{"the?cat", -1e-9, -3, "the cat"},
+		{"the dog", 0, 0, "the dog"},
+		{"the dog", -1, -0.5, "the dog"},
+		{"cathe", 0, 0, "cathe"}, // a prefix of no word: dead at "cath"
 	} {
 		lp := probsToLogProbs(t, rowsOf(c.audio))
-		res, err := Beam{LM: model, UnknownWordPenalty: c.penalty}.Decode(ctx, lp)
+		res, err := Beam{LM: model, UnknownWordPenalty: c.penalty, UnknownCharPenalty: c.perChar}.Decode(ctx, lp)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if res.Text != c.want {
 			t.Errorf("%q with penalty %v: %q, want %q", c.audio, c.penalty, res.Text, c.want)
 		}
-		unknown := 0
-		for _, w := range strings.Fields(res.Text) {
-			if !model.Contains(w) {
-				unknown++
-			}
-		}
-		pen := c.penalty
+		pen, perChar := c.penalty, c.perChar
 		if pen == 0 {
 			pen = DefaultUnknownWordPenalty
 		}
-		if want := res.LogProb + DefaultLMWeight*res.LMLogProb + pen*float64(unknown); math.Abs(res.Score-want) > 1e-9 {
+		if perChar == 0 {
+			perChar = DefaultUnknownCharPenalty
+		}
+		// An unknown word costs pen when it dies (or ends, if it never
+		// dies) and perChar for each character after it died.
+		unknown := 0.0
+		for _, w := range strings.Fields(res.Text) {
+			if model.Contains(w) {
+				continue
+			}
+			alive := 0
+			for alive < len(w) && model.HasPrefix([]byte(w[:alive+1])) {
+				alive++
+			}
+			unknown += pen
+			if alive < len(w) {
+				unknown += perChar * float64(len(w)-alive-1)
+			}
+		}
+		if want := res.LogProb + DefaultLMWeight*res.LMLogProb + unknown; math.Abs(res.Score-want) > 1e-9 {
 			t.Errorf("%q: Score %v, want %v", c.audio, res.Score, want)
 		}
 	}
-	if _, err := (Beam{LM: model, UnknownWordPenalty: 1}).Decode(ctx, probsToLogProbs(t, rowsOf("the"))); err == nil {
-		t.Error("a positive UnknownWordPenalty was accepted")
+	for _, b := range []Beam{{LM: model, UnknownWordPenalty: 1}, {LM: model, UnknownCharPenalty: math.NaN()}} {
+		if _, err := b.Decode(ctx, probsToLogProbs(t, rowsOf("the"))); err == nil {
+			t.Errorf("%+v was accepted", b)
+		}
 	}
 }
 

@@ -29,7 +29,7 @@
 // the text's log-probability summed over the alignments the search kept
 // for Beam (exact without pruning; [LogLikelihood] computes the exact value
 // for any text). Result.Score adds LMWeight·LMLogProb, WordBonus per word
-// and UnknownWordPenalty per word outside the language model's vocabulary.
+// and the penalties of words outside the language model's vocabulary.
 //
 // # Search
 //
@@ -41,6 +41,7 @@
 // history) and WordBonus to the prefix's rank; the last word and </s> are
 // scored when the utterance ends. A partial word is not scored by the LM,
 // but once no word of the LM's vocabulary begins with it, it costs
-// UnknownWordPenalty (as does a completed unknown word), so that the search
-// does not escape the LM by gluing words together.
+// UnknownWordPenalty (as does a completed unknown word) and each further
+// character UnknownCharPenalty, so that the search does not escape the LM
+// by gluing words together.
 package decode

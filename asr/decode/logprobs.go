@@ -92,8 +92,9 @@ type Result struct {
 	// a language model.
 	LMLogProb float64
 	// Score is what the decoder maximised: LogProb + LMWeight·LMLogProb +
-	// WordBonus·len(Words), plus UnknownWordPenalty per word outside the
-	// language model's vocabulary.
+	// WordBonus·len(Words), plus the penalties of words outside the
+	// language model's vocabulary (Beam's UnknownWordPenalty and
+	// UnknownCharPenalty).
 	Score float64
 }
 
