@@ -72,6 +72,28 @@ func TestEvalLJSpeech(t *testing.T) {
 	}
 }
 
+// TestTrainedTinyModel runs transcribe and eval with
+// testdata/models/tiny-cpu, the model examples/configs/tiny-cpu.yaml trains
+// (exported with --float16): it has memorised the eight real clips, so
+// every word must come out right through the whole pipeline (decoding,
+// resampling, features, normalisation, float16 weights, the network,
+// decoding).
+func TestTrainedTinyModel(t *testing.T) {
+	dir := testutil.Path(t, "models", "tiny-cpu")
+	folder := testutil.Path(t, "ljspeech")
+	out, _, err := runASR(t, nil, "eval", "--model", dir, "--backend", "go", "--ljspeech", folder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "WER:      0.00% (0 errors in 131 words") || !strings.Contains(out, "CER:      0.00%") {
+		t.Errorf("eval of the memorised clips:\n%s", out)
+	}
+	out, _, err = runASR(t, nil, "transcribe", "--model", dir, "--backend", "go", filepath.Join(folder, "wavs", "LJ001-0002.wav"))
+	if want := "in being comparatively modern\n"; err != nil || out != want {
+		t.Errorf("transcribe: %q, %v; want %q", out, err, want)
+	}
+}
+
 // TestEvalManifestAndConfig evaluates a manifest with a missing file (it
 // is reported, the others are scored, the exit status is 1) and a split of
 // a training config.
