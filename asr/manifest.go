@@ -97,7 +97,8 @@ type Manifest struct {
 // search of Beam prefixes, fused with the language model in the file LM of
 // the directory (normally [LMFile]) at LMWeight and WordBonus (as
 // [WithLM]). [Load] and [LoadDefault] use it unless given [WithLM],
-// [WithLanguageModel] or [WithoutLM]; [WithBeam] changes the width.
+// [WithLanguageModel] or [WithoutLM]; [WithBeam] changes the width and
+// [WithLMWeights] the weights.
 type Decoding struct {
 	Beam      int     `json:"beam,omitempty"`
 	LM        string  `json:"lm,omitempty"`

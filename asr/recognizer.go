@@ -99,6 +99,7 @@ type options struct {
 	lm           *lm.Model
 	lmWeight     float64
 	wordBonus    float64
+	weights      *[2]float64 // WithLMWeights: LM weight and word bonus, applied last
 	noLM         bool
 	window, ctxt time.Duration
 }
@@ -127,6 +128,16 @@ func WithLM(path string, weight, wordBonus float64) Option {
 // lm.LoadARPA or an lm.Estimator).
 func WithLanguageModel(m *lm.Model, weight, wordBonus float64) Option {
 	return func(o *options) { o.lm, o.lmPath, o.lmWeight, o.wordBonus = m, "", weight, wordBonus }
+}
+
+// WithLMWeights sets the language-model weight (0 means
+// decode.DefaultLMWeight) and the word bonus of whatever language model is
+// used, in particular the one the model directory carries (see [Decoding]):
+// it retunes a model's own LM without replacing it. It applies after
+// [WithLM] whatever the order of the options; without any language model,
+// weight must be 0 and wordBonus applies to beam search alone.
+func WithLMWeights(weight, wordBonus float64) Option {
+	return func(o *options) { o.weights = &[2]float64{weight, wordBonus} }
 }
 
 // WithoutLM decodes without the language model that the model directory
@@ -170,6 +181,9 @@ func newRecognizer(dir string, c *Checkpoint, loader *Loader, opts []Option) (*R
 	}
 	if err := o.useModelDecoding(c); err != nil {
 		return nil, fmt.Errorf("asr: %s: %w", describeDir(dir), err)
+	}
+	if err := o.applyWeights(); err != nil {
+		return nil, err
 	}
 	spec, _ := backend.Resolve(o.backend, "")
 	be, binfo, err := backend.New(context.Background(), spec)
@@ -224,6 +238,18 @@ func (o *options) useModelDecoding(c *Checkpoint) error {
 		return fmt.Errorf("%w: language model %s: %w", ErrCorruptCheckpoint, d.LM, err)
 	}
 	o.lm, o.lmWeight, o.wordBonus = lmodel, d.LMWeight, d.WordBonus
+	return nil
+}
+
+// applyWeights applies WithLMWeights.
+func (o *options) applyWeights() error {
+	if o.weights == nil {
+		return nil
+	}
+	if o.lm == nil && o.lmPath == "" && o.weights[0] != 0 {
+		return fmt.Errorf("asr: a language-model weight (%g) without a language model", o.weights[0])
+	}
+	o.lmWeight, o.wordBonus = o.weights[0], o.weights[1]
 	return nil
 }
 

@@ -577,6 +577,8 @@ func TestModelDirectoryLM(t *testing.T) {
 		{dir, []Option{WithBeam(3)}, "beam(width=3), lm order 1 weight 0.7"},
 		{dir, []Option{WithoutLM()}, "greedy"},
 		{dir, []Option{WithoutLM(), WithBeam(4)}, "beam(width=4)"},
+		{dir, []Option{WithLMWeights(0.2, 1)}, "beam(width=6), lm order 1 weight 0.2"},
+		{dir, []Option{WithLMWeights(0.9, 0), WithLM(arpa, 0.2, 0)}, "beam(width=8), lm order 1 weight 0.9"},
 		{dir, []Option{WithLM(arpa, 0.2, 0)}, "beam(width=8), lm order 1 weight 0.2"}, // the directory's settings go with its LM
 	} {
 		r, err := Load(c.dir, append([]Option{WithBackend("go")}, c.opts...)...)
@@ -590,6 +592,10 @@ func TestModelDirectoryLM(t *testing.T) {
 			t.Error(err)
 		}
 		r.Close()
+	}
+
+	if _, err := Load(dir, WithBackend("go"), WithoutLM(), WithLMWeights(0.2, 0)); err == nil || !strings.Contains(err.Error(), "without a language model") {
+		t.Errorf("an LM weight without an LM: %v", err)
 	}
 
 	// A truncated or garbled language model is named, not decoded around.

@@ -36,8 +36,8 @@ func recognizerFlags(modelUsage string) []cli.Flag {
 		&cli.IntFlag{Name: "beam", Usage: "beam search with `N` prefixes (0: as the model directory says, else greedy; 1: greedy; 8 with --lm)"},
 		&cli.StringFlag{Name: "lm", Usage: "fuse an ARPA word n-gram language model (`FILE`, e.g. from asr lm build) into beam search, instead of the model's own"},
 		&cli.BoolFlag{Name: "no-lm", Usage: "decode without the language model the model directory carries (greedy unless --beam)"},
-		&cli.Float64Flag{Name: "lm-weight", Usage: "weight of the language model's log-probabilities (0: 0.5)"},
-		&cli.Float64Flag{Name: "word-bonus", Usage: "log-probability bonus per word (with --lm, 0.5-2 offsets the LM's cost per word)"},
+		&cli.Float64Flag{Name: "lm-weight", Usage: "weight of the language model's log-probabilities, --lm's or the model's own (0: 0.5)"},
+		&cli.Float64Flag{Name: "word-bonus", Usage: "log-probability bonus per word (with an LM, 0.5-2 offsets the LM's cost per word)"},
 	}
 }
 
@@ -52,8 +52,13 @@ func loadRecognizer(c *cli.Context) (*asr.Recognizer, error) {
 	}
 	if lm := c.String("lm"); lm != "" {
 		opts = append(opts, asr.WithLM(lm, c.Float64("lm-weight"), c.Float64("word-bonus")))
-	} else if c.IsSet("lm-weight") {
-		return nil, errors.New("--lm-weight needs --lm")
+	} else if c.IsSet("lm-weight") || c.IsSet("word-bonus") {
+		if c.Bool("no-lm") && c.IsSet("lm-weight") {
+			return nil, errors.New("--lm-weight needs a language model: drop --no-lm, or give --lm")
+		}
+		// Retune the model directory's own LM (or, for --word-bonus alone,
+		// beam search without one).
+		opts = append(opts, asr.WithLMWeights(c.Float64("lm-weight"), c.Float64("word-bonus")))
 	}
 	if !c.Bool("verbose") {
 		// Loading logs the backend choice at the info level; transcripts

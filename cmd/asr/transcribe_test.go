@@ -210,7 +210,7 @@ func TestTranscribeCommandErrors(t *testing.T) {
 		{[]string{clip, "--format", "docx", "--model", dir}, `unknown --format "docx"`},
 		{[]string{"-", "-", "--model", dir}, "only once"},
 		{[]string{clip, "--model", filepath.Join(dir, "nope")}, "no such file"},
-		{[]string{clip, "--model", dir, "--lm-weight", "0.3"}, "--lm-weight needs --lm"},
+		{[]string{clip, "--model", dir, "--lm-weight", "0.3"}, "weight (0.3) without a language model"},
 		{[]string{clip, "--model", dir, "--beam", "-3"}, "beam width -3"},
 		{[]string{clip, "--model", dir, "--backend", "xla:/nonexistent/plugin.so"}, "backend unavailable"},
 		{[]string{"-", "--model", dir}, "standard input: malformed audio"},
@@ -287,6 +287,7 @@ func TestTranscribeModelLM(t *testing.T) {
 	}{
 		{nil, lmText},
 		{[]string{"--no-lm"}, greedy},
+		{[]string{"--lm-weight", "0.5", "--word-bonus", "2"}, lmText}, // the export's own settings, given again
 	} {
 		args := append(append([]string{"transcribe", "--model", withLM, "--backend", "go"}, c.args...), clip)
 		out, errOut, err := runASR(t, nil, args...)
