@@ -124,3 +124,20 @@ func ExampleResult_WriteSRT() {
 	// 00:00:00,120 --> 00:00:01,480
 	// has never been surpassed
 }
+
+// Decode with the bundled model's own language model at another weight
+// and word bonus (tune them on held-out data with asr eval), or without it.
+func ExampleWithLMWeights() {
+	rec, err := asr.LoadDefault(asr.WithLMWeights(0.5, 1.0))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer rec.Close()
+	greedy, err := asr.LoadDefault(asr.WithoutLM())
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer greedy.Close()
+	fmt.Println(rec.Info().Decoder, "|", greedy.Info().Decoder)
+	// Output: beam(width=16), lm order 2 weight 0.5 | greedy
+}
