@@ -161,7 +161,9 @@ func (c *Checkpoint) Verify() error {
 		if f.Name == WeightsFile || f.Name == StateFile {
 			_, err = c.readFile(f.Name)
 		} else {
-			_, err = c.ReadFile(f.Name)
+			// Other files (the language model) are only sized here: they
+			// are read once, by whoever uses them, and gzip checks them then.
+			_, err = c.statFile(f.Name)
 		}
 		if err != nil {
 			return err
@@ -170,9 +172,9 @@ func (c *Checkpoint) Verify() error {
 	return nil
 }
 
-// ReadFile returns the contents of a file the manifest lists (such as the
-// language model, [LMFile]) after checking its size against the manifest.
-func (c *Checkpoint) ReadFile(name string) ([]byte, error) {
+// statFile checks that a file the manifest lists is present with the
+// recorded size, and returns its entry.
+func (c *Checkpoint) statFile(name string) (*FileInfo, error) {
 	var want *FileInfo
 	for i := range c.Manifest.Files {
 		if c.Manifest.Files[i].Name == name {
@@ -182,14 +184,25 @@ func (c *Checkpoint) ReadFile(name string) ([]byte, error) {
 	if want == nil {
 		return nil, fmt.Errorf("asr: %s has no %s", c.Dir, name)
 	}
-	fsys, path := c.files(), filepath.Join(c.Dir, name)
-	st, err := fs.Stat(fsys, name)
+	st, err := fs.Stat(c.files(), name)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrCorruptCheckpoint, c.Dir, err)
 	}
 	if st.Size() != want.Size {
-		return nil, fmt.Errorf("%w: %s is %d bytes, the manifest says %d (truncated or replaced)", ErrCorruptCheckpoint, path, st.Size(), want.Size)
+		return nil, fmt.Errorf("%w: %s is %d bytes, the manifest says %d (truncated or replaced)", ErrCorruptCheckpoint, filepath.Join(c.Dir, name), st.Size(), want.Size)
 	}
+	return want, nil
+}
+
+// ReadFile returns the contents of a file the manifest lists (such as the
+// language model, [LMFile]) after checking its size against the manifest.
+func (c *Checkpoint) ReadFile(name string) ([]byte, error) {
+	// The size first, so that a replaced file of any size is not read.
+	want, err := c.statFile(name)
+	if err != nil {
+		return nil, err
+	}
+	fsys, path := c.files(), filepath.Join(c.Dir, name)
 	data, err := fs.ReadFile(fsys, name)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrCorruptCheckpoint, c.Dir, err)

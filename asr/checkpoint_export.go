@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -124,9 +123,7 @@ func Export(src, out string, opts ExportOptions) (*Checkpoint, error) {
 		if err != nil {
 			return nil, err
 		}
-		if opts.Beam < 0 || opts.LMWeight < 0 || math.IsNaN(opts.LMWeight) || math.IsInf(opts.LMWeight, 0) || math.IsNaN(opts.WordBonus) || math.IsInf(opts.WordBonus, 0) {
-			return nil, fmt.Errorf("asr: export: invalid decoding settings: beam %d, lm weight %v, word bonus %v", opts.Beam, opts.LMWeight, opts.WordBonus)
-		}
+		// Invalid settings are refused by the manifest's validation in writeDir.
 		m.Decoding = &Decoding{Beam: opts.Beam, LM: LMFile, LMWeight: opts.LMWeight, WordBonus: opts.WordBonus}
 		if m.Decoding.Beam == 0 { // record the defaults, so that the manifest says what runs
 			m.Decoding.Beam = decode.DefaultWidth

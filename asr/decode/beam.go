@@ -440,14 +440,11 @@ func (s *searcher) child(n, c int32) int32 {
 		}
 		if s.lm != nil {
 			// Once a partial word begins no known word, its extensions cannot either.
-			if p.wordStart >= 0 && p.dead {
+			switch {
+			case p.wordStart >= 0 && p.dead:
 				nd.dead, nd.partCost = true, p.partCost+s.unkChar
-			} else {
-				s.nodes = append(s.nodes, nd) // wordOf walks from the new node
-				if !s.lm.HasPrefix(s.wordOf(id)) {
-					nd.dead, nd.partCost = true, s.unk
-				}
-				s.nodes = s.nodes[:id]
+			case !s.lm.HasPrefix(s.partialWord(n, c)):
+				nd.dead, nd.partCost = true, s.unk
 			}
 			nd.rank = nd.bonus + nd.partCost
 		}
@@ -455,6 +452,17 @@ func (s *searcher) child(n, c int32) int32 {
 	s.nodes = append(s.nodes, nd)
 	s.children.insert(slot, n, c, id)
 	return id
+}
+
+// partialWord returns the partial word of prefix n extended by character
+// c (n ends inside a word or at a word boundary), in the buffer of wordOf.
+func (s *searcher) partialWord(n, c int32) []byte {
+	w := s.word[:0]
+	if s.nodes[n].wordStart >= 0 {
+		w = s.wordOf(n)
+	}
+	s.word = append(w, s.v.Symbol(int(c))...)
+	return s.word
 }
 
 // unknownCost is the penalty of the word that ends at node n: known says
