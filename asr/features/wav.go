@@ -306,11 +306,13 @@ func appendFrames(out []float32, b []byte, f *wavFmt) ([]float32, error) {
 		for c := 0; c < ch; c++ {
 			s += sample(p[c*w:])
 		}
-		v := s * inv
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, malformed("wav: non-finite float sample at frame %d", start+i)
+		// A finite 64-bit sample beyond float32's range would become ±Inf
+		// here, so the check is on the converted value.
+		v := float32(s * inv)
+		if f64 := float64(v); math.IsNaN(f64) || math.IsInf(f64, 0) {
+			return nil, malformed("wav: non-finite float sample (or one beyond float32's range) at frame %d", start+i)
 		}
-		dst[i] = float32(v)
+		dst[i] = v
 	}
 	return out, nil
 }
