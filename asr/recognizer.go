@@ -297,6 +297,9 @@ func assemble(dir string, m *Manifest, am acousticModel, o options) (*Recognizer
 	r.pause = max(1, int(pauseLength/r.frameDur))
 	r.maxPending = max(r.window/model.SubsamplingFactor, int(maxPendingAudio/r.frameDur))
 
+	if o.beam < 0 {
+		return nil, fmt.Errorf("asr: beam width %d is negative", o.beam)
+	}
 	switch {
 	case o.lm != nil || o.lmPath != "":
 		lmodel := o.lm
@@ -308,14 +311,12 @@ func assemble(dir string, m *Manifest, am acousticModel, o options) (*Recognizer
 		if o.lmWeight < 0 {
 			return nil, fmt.Errorf("asr: negative language-model weight %g", o.lmWeight)
 		}
-		b := decode.Beam{Vocab: r.vocab, FrameDuration: r.frameDur, Width: max(o.beam, 0), LM: lmodel, LMWeight: o.lmWeight, WordBonus: o.wordBonus}
+		b := decode.Beam{Vocab: r.vocab, FrameDuration: r.frameDur, Width: o.beam, LM: lmodel, LMWeight: o.lmWeight, WordBonus: o.wordBonus}
 		r.decoder = b
 		r.info.Decoder = fmt.Sprintf("beam(width=%d), lm order %d weight %g", widthOr(b.Width), lmodel.Order(), weightOr(b.LMWeight))
 	case o.beam > 1:
 		r.decoder = decode.Beam{Vocab: r.vocab, FrameDuration: r.frameDur, Width: o.beam, WordBonus: o.wordBonus}
 		r.info.Decoder = fmt.Sprintf("beam(width=%d)", o.beam)
-	case o.beam < 0:
-		return nil, fmt.Errorf("asr: beam width %d is negative", o.beam)
 	default:
 		r.decoder = r.greedy
 		r.info.Decoder = "greedy"

@@ -461,6 +461,8 @@ func TestLoadErrors(t *testing.T) {
 	os.WriteFile(filepath.Join(mismatch, ManifestFile), raw, 0o644)
 	lmFile := filepath.Join(t.TempDir(), "bad.arpa")
 	os.WriteFile(lmFile, []byte("not an arpa file\n"), 0o644)
+	goodLM := filepath.Join(t.TempDir(), "good.arpa")
+	os.WriteFile(goodLM, []byte("\\data\\\nngram 1=3\n\n\\1-grams:\n-1 <s>\n-0.5 </s>\n-0.3 the\n\n\\end\\\n"), 0o644)
 
 	for _, c := range []struct {
 		name string
@@ -474,6 +476,7 @@ func TestLoadErrors(t *testing.T) {
 		{"mismatch", mismatch, nil, nil, "layer_02"},
 		{"backend", modelDir, []Option{WithBackend("tpu")}, nil, "unknown backend spec"},
 		{"beam", modelDir, []Option{WithBeam(-2)}, nil, "beam width -2"},
+		{"beam with lm", modelDir, []Option{WithBeam(-2), WithLM(goodLM, 0.5, 0)}, nil, "beam width -2"},
 		{"window", modelDir, []Option{WithWindow(3*time.Second, 2*time.Second)}, nil, "longer than twice the context"},
 		{"lm missing", modelDir, []Option{WithLM(filepath.Join(empty, "x.arpa"), 0, 0)}, fs.ErrNotExist, "language model"},
 		{"lm bad", runDir, []Option{WithLM(lmFile, 0.5, 1)}, nil, "language model"},
