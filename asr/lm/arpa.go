@@ -213,6 +213,10 @@ func parseLog(s string) (float64, error) {
 	if math.IsInf(v, 1) {
 		return 0, errors.New("infinite")
 	}
+	if math.Abs(v) > math.MaxFloat32 {
+		// The model stores float32: this would become ±Inf.
+		return 0, errors.New("out of range")
+	}
 	return v, nil
 }
 

@@ -437,11 +437,12 @@ func BenchmarkScore(b *testing.B) {
 }
 
 // FuzzReadARPA: malformed files give errors, never panics; files that load
-// score every word (a file's own weights may give values above 0: ARPA
+// score every word finitely (a file's own weights may give values above 0: ARPA
 // does not require normalised models) and write back readably.
 func FuzzReadARPA(f *testing.F) {
 	f.Add("\\data\\\nngram 1=3\nngram 2=1\n\n\\1-grams:\n-1\t<s>\t-0.5\n-0.5\ta\t-0.3\n-0.2\t</s>\n\n\\2-grams:\n-0.1\t<s> a\n\n\\end\\\n")
 	f.Add("\\data\\\nngram 1=2\n\n\\1-grams:\n-0.3\ta\n-0.3\t</s>\n\n\\end\\\n")
+	f.Add("\\data\\\nngram 1=2\nngram 2=1\n\n\\1-grams:\n-1e300\ta\t1e300\n-0.3\t</s>\n\n\\2-grams:\n-0.1\ta </s>\n\n\\end\\\n") // beyond float32
 	f.Fuzz(func(t *testing.T, s string) {
 		m, err := ReadARPA(strings.NewReader(s))
 		if err != nil {
@@ -453,7 +454,7 @@ func FuzzReadARPA(f *testing.F) {
 		st := m.BeginState()
 		for _, w := range append(m.Words(), "zzz", EOS) {
 			lp, next := m.Score(st, w)
-			if math.IsNaN(lp) {
+			if math.IsNaN(lp) || math.IsInf(lp, 0) {
 				t.Fatalf("ln p(%s) = %v", w, lp)
 			}
 			st = next
