@@ -213,11 +213,17 @@ func Read(data []byte) ([]Tensor, error) {
 			}
 			n *= int64(d)
 		}
+		if es == 0 || n > int64(len(body))/int64(min(es, 2)) {
+			// Unknown dtype, or more elements than the body could hold
+			// (which also keeps n*es from overflowing).
+			return nil, fmt.Errorf("%w: tensor %q: dtype %q, shape %v does not fit the %d-byte file body",
+				ErrCorrupt, e.Name, e.DType, e.Shape, len(body))
+		}
 		want := n * int64(es)
 		if e.Encoding == "float16" {
 			want = n * 2
 		}
-		if es == 0 || e.Length != want || e.Offset < 0 || e.Offset+e.Length > int64(len(body)) {
+		if e.Length != want || e.Offset < 0 || e.Offset > int64(len(body))-e.Length {
 			return nil, fmt.Errorf("%w: tensor %q: bad dtype/extent (dtype %q, %d bytes at %d, file body %d bytes)",
 				ErrCorrupt, e.Name, e.DType, e.Length, e.Offset, len(body))
 		}
