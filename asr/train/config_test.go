@@ -235,3 +235,29 @@ func TestExampleConfigs(t *testing.T) {
 		t.Errorf("tiny-cpu data: %d rows, %d valid, problems %v", rep.Rows, rep.Valid, rep.Problems)
 	}
 }
+
+// FuzzParseConfig: any bytes give a config or an error, never a panic or a
+// hang; a config that parses and validates keeps validating once defaults
+// are filled in. The seeds are the shipped configs.
+func FuzzParseConfig(f *testing.F) {
+	for _, p := range []string{"examples/configs/tiny-cpu.yaml", "examples/configs/ljspeech-gpu.yaml", "recipes/bundled/config.yaml"} {
+		raw, err := os.ReadFile(filepath.Join(testutil.Root(f), p))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(raw)
+	}
+	f.Add([]byte("train:\n  steps: [1, 2]\nmodel: {preset: huge}\n"))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		c, err := ParseConfig(raw, "fuzz.yaml", "/base", "fuzz")
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatal("empty error message")
+			}
+			return
+		}
+		if err := c.WithDefaults().Validate(); err != nil {
+			t.Fatalf("valid config invalid with defaults: %v", err)
+		}
+	})
+}
