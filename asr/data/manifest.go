@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -93,6 +94,10 @@ func ParseManifest(r io.Reader, source string) ([]Utterance, []Problem, error) {
 		switch {
 		case audio == "":
 			p.Kind, p.Detail = ProblemMalformedRow, `no "audio_filepath" (or "audio") field`
+		case strings.HasSuffix(audio, "/") || strings.HasSuffix(audio, string(filepath.Separator)) || slices.Contains([]string{".", ".."}, filepath.Base(audio)):
+			p.Kind, p.Detail = ProblemMalformedRow, fmt.Sprintf("audio %q names a folder, not a file", audio)
+		case id == "":
+			p.Kind, p.Detail = ProblemMalformedRow, fmt.Sprintf("no id can be made from audio %q (give an \"id\" field)", audio)
 		case row.Text == nil:
 			p.Kind, p.Detail = ProblemMalformedRow, `no "text" field`
 		case row.Offset != 0:

@@ -20,14 +20,18 @@ func TestParseManifest(t *testing.T) {
 		`{"audio_filepath": "wavs/a.wav", "text": "again"}`,
 		`{"audio_filepath": "e.wav", "text": "cut", "offset": 2.0}`,
 		`{"audio_filepath": "f.wav", "text": "x"} {"more": 1}`,
+		`{"Audio": ".", "teXt": "a folder"}`,
+		`{"audio": "wavs/", "text": "a folder"}`,
+		`{"audio": ".wav", "text": "no name to make an id of"}`,
+		`{"audio": ".wav", "text": "an id given", "id": "ok"}`,
 	}, "\n")
 	dir := filepath.FromSlash("/data/corpus")
 	utts, probs, err := ParseManifest(strings.NewReader(in), filepath.Join(dir, "train.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(utts) != 2 {
-		t.Fatalf("got %d utterances, want 2: %+v", len(utts), utts)
+	if len(utts) != 3 {
+		t.Fatalf("got %d utterances, want 3: %+v", len(utts), utts)
 	}
 	if utts[0].ID != "wavs/a" || utts[0].Audio != filepath.Join(dir, "wavs", "a.wav") || utts[0].Text != "hello" || utts[0].Line != 1 {
 		t.Errorf("first: %+v", utts[0])
@@ -39,7 +43,7 @@ func TestParseManifest(t *testing.T) {
 	for _, p := range probs {
 		got = append(got, fmt.Sprintf("%d:%s", p.Line, p.Kind))
 	}
-	want := []string{"4:malformed row", "5:malformed row", "6:malformed row", "7:empty text", "8:duplicate id", "9:malformed row", "10:malformed row"}
+	want := []string{"4:malformed row", "5:malformed row", "6:malformed row", "7:empty text", "8:duplicate id", "9:malformed row", "10:malformed row", "11:malformed row", "12:malformed row", "13:malformed row"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("problems %q, want %q", got, want)
 	}
@@ -68,4 +72,39 @@ func TestWriteManifestRoundTrip(t *testing.T) {
 			t.Errorf("round trip %d: got %+v, want %+v", i, out[i], in[i])
 		}
 	}
+}
+
+// FuzzParseRows feeds arbitrary text to both corpus parsers (JSONL
+// manifests and LJSpeech's metadata.csv): never a panic; every utterance
+// they accept has a transcript and an ID no other has (and, from a
+// manifest, an audio path; ReadLJSpeech derives LJSpeech's from the ID),
+// and every problem names a line of the input.
+func FuzzParseRows(f *testing.F) {
+	f.Add([]byte(`{"audio_filepath": "wavs/a.wav", "text": "hello", "duration": 1.5}` + "\n" + `{"audio": "b.flac", "text": "x", "id": "b"}`))
+	f.Add([]byte("LJ001-0001|Printing, in the only sense|Printing, in the only sense\nLJ001-0002|in being comparatively modern.|in being comparatively modern.\n"))
+	f.Add([]byte("a|b\n|||\n\xff\xfe|x|y\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		for name, parse := range map[string]func() ([]Utterance, []Problem, error){
+			"manifest": func() ([]Utterance, []Problem, error) { return ParseManifest(bytes.NewReader(in), "/c/m.jsonl") },
+			"ljspeech": func() ([]Utterance, []Problem, error) { return ParseLJSpeech(bytes.NewReader(in), "/c/metadata.csv") },
+		} {
+			utts, probs, err := parse()
+			if err != nil {
+				continue
+			}
+			lines := bytes.Count(in, []byte("\n")) + 1
+			ids := map[string]bool{}
+			for _, u := range utts {
+				if (name == "manifest" && u.Audio == "") || strings.TrimSpace(u.Text) == "" || u.ID == "" || ids[u.ID] {
+					t.Fatalf("%s: accepted %+v", name, u)
+				}
+				ids[u.ID] = true
+			}
+			for _, p := range probs {
+				if p.Line < 1 || p.Line > lines {
+					t.Fatalf("%s: problem at line %d of %d: %+v", name, p.Line, lines, p)
+				}
+			}
+		}
+	})
 }
