@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"sync"
 	"time"
 
@@ -300,6 +301,12 @@ func assemble(dir string, m *Manifest, am acousticModel, o options) (*Recognizer
 	if o.beam < 0 {
 		return nil, fmt.Errorf("asr: beam width %d is negative", o.beam)
 	}
+	if o.lmWeight < 0 || math.IsNaN(o.lmWeight) || math.IsInf(o.lmWeight, 0) {
+		return nil, fmt.Errorf("asr: language-model weight %g must be finite and >= 0", o.lmWeight)
+	}
+	if math.IsNaN(o.wordBonus) || math.IsInf(o.wordBonus, 0) {
+		return nil, fmt.Errorf("asr: word bonus %g must be finite", o.wordBonus)
+	}
 	switch {
 	case o.lm != nil || o.lmPath != "":
 		lmodel := o.lm
@@ -307,9 +314,6 @@ func assemble(dir string, m *Manifest, am acousticModel, o options) (*Recognizer
 			if lmodel, err = lm.LoadARPA(o.lmPath); err != nil {
 				return nil, fmt.Errorf("asr: language model: %w", err)
 			}
-		}
-		if o.lmWeight < 0 {
-			return nil, fmt.Errorf("asr: negative language-model weight %g", o.lmWeight)
 		}
 		b := decode.Beam{Vocab: r.vocab, FrameDuration: r.frameDur, Width: o.beam, LM: lmodel, LMWeight: o.lmWeight, WordBonus: o.wordBonus}
 		r.decoder = b
