@@ -92,7 +92,9 @@ func bucketFrames(n, limit int) int {
 func (m *graphModel) warmUp() error {
 	n := bucketFrames(1, m.maxFrames)
 	if _, err := m.logProbs(context.Background(), make([]float32, n*m.bands), n); err != nil {
-		return err
+		// Most often a manifest whose model section does not describe the
+		// weights (GoMLX names the variable and both shapes).
+		return fmt.Errorf("building the model that the manifest describes from its weights: %w", err)
 	}
 	if missing := m.loader.Missing(); len(missing) > 0 {
 		return fmt.Errorf("%w: the checkpoint lacks weights the model needs: %s", ErrCorruptCheckpoint, strings.Join(missing, ", "))

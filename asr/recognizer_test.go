@@ -459,6 +459,15 @@ func TestLoadErrors(t *testing.T) {
 	m.Model.NumLayers = 3
 	raw, _ := m.marshal()
 	os.WriteFile(filepath.Join(mismatch, ManifestFile), raw, 0o644)
+	// A manifest whose layer width differs from its weights'.
+	wider := filepath.Join(t.TempDir(), "wider")
+	copyDir(t, modelDir, wider)
+	if m, err = ReadManifest(wider); err != nil {
+		t.Fatal(err)
+	}
+	m.Model.FFNDim += 8
+	raw, _ = m.marshal()
+	os.WriteFile(filepath.Join(wider, ManifestFile), raw, 0o644)
 	lmFile := filepath.Join(t.TempDir(), "bad.arpa")
 	os.WriteFile(lmFile, []byte("not an arpa file\n"), 0o644)
 	goodLM := filepath.Join(t.TempDir(), "good.arpa")
@@ -474,6 +483,7 @@ func TestLoadErrors(t *testing.T) {
 		{"missing", filepath.Join(empty, "nope"), nil, fs.ErrNotExist, "nope"},
 		{"empty", empty, nil, ErrNotModel, "neither"},
 		{"mismatch", mismatch, nil, nil, "layer_02"},
+		{"shape mismatch", wider, nil, nil, "building the model that the manifest describes from its weights"},
 		{"backend", modelDir, []Option{WithBackend("tpu")}, nil, "unknown backend spec"},
 		{"beam", modelDir, []Option{WithBeam(-2)}, nil, "beam width -2"},
 		{"beam with lm", modelDir, []Option{WithBeam(-2), WithLM(goodLM, 0.5, 0)}, nil, "beam width -2"},
