@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"sync"
 	"time"
 
@@ -298,33 +297,27 @@ func assemble(dir string, m *Manifest, am acousticModel, o options) (*Recognizer
 	r.pause = max(1, int(pauseLength/r.frameDur))
 	r.maxPending = max(r.window/model.SubsamplingFactor, int(maxPendingAudio/r.frameDur))
 
-	if o.beam < 0 {
-		return nil, fmt.Errorf("asr: beam width %d is negative", o.beam)
+	if (o.beam == 0 || o.beam == 1) && o.lm == nil && o.lmPath == "" {
+		r.decoder = r.greedy
+		r.info.Decoder = "greedy"
+		return r, nil
 	}
-	if o.lmWeight < 0 || math.IsNaN(o.lmWeight) || math.IsInf(o.lmWeight, 0) {
-		return nil, fmt.Errorf("asr: language-model weight %g must be finite and >= 0", o.lmWeight)
+	// Beam search: its settings are checked here, once, not by every
+	// Decode, and before a language model is read.
+	b := decode.Beam{Vocab: r.vocab, FrameDuration: r.frameDur, Width: o.beam, LMWeight: o.lmWeight, WordBonus: o.wordBonus}
+	if err := b.Validate(); err != nil {
+		return nil, fmt.Errorf("asr: %w", err)
 	}
-	if math.IsNaN(o.wordBonus) || math.IsInf(o.wordBonus, 0) {
-		return nil, fmt.Errorf("asr: word bonus %g must be finite", o.wordBonus)
-	}
-	switch {
-	case o.lm != nil || o.lmPath != "":
-		lmodel := o.lm
-		if lmodel == nil {
-			if lmodel, err = lm.LoadARPA(o.lmPath); err != nil {
+	r.info.Decoder = fmt.Sprintf("beam(width=%d)", o.beam)
+	if o.lm != nil || o.lmPath != "" {
+		if b.LM = o.lm; b.LM == nil {
+			if b.LM, err = lm.LoadARPA(o.lmPath); err != nil {
 				return nil, fmt.Errorf("asr: language model: %w", err)
 			}
 		}
-		b := decode.Beam{Vocab: r.vocab, FrameDuration: r.frameDur, Width: o.beam, LM: lmodel, LMWeight: o.lmWeight, WordBonus: o.wordBonus}
-		r.decoder = b
-		r.info.Decoder = fmt.Sprintf("beam(width=%d), lm order %d weight %g", widthOr(b.Width), lmodel.Order(), weightOr(b.LMWeight))
-	case o.beam > 1:
-		r.decoder = decode.Beam{Vocab: r.vocab, FrameDuration: r.frameDur, Width: o.beam, WordBonus: o.wordBonus}
-		r.info.Decoder = fmt.Sprintf("beam(width=%d)", o.beam)
-	default:
-		r.decoder = r.greedy
-		r.info.Decoder = "greedy"
+		r.info.Decoder = fmt.Sprintf("beam(width=%d), lm order %d weight %g", widthOr(b.Width), b.LM.Order(), weightOr(b.LMWeight))
 	}
+	r.decoder = b
 	return r, nil
 }
 

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -94,7 +93,7 @@ func ParseManifest(r io.Reader, source string) ([]Utterance, []Problem, error) {
 		switch {
 		case audio == "":
 			p.Kind, p.Detail = ProblemMalformedRow, `no "audio_filepath" (or "audio") field`
-		case strings.HasSuffix(audio, "/") || strings.HasSuffix(audio, string(filepath.Separator)) || slices.Contains([]string{".", ".."}, filepath.Base(audio)):
+		case strings.HasSuffix(audio, "/") || strings.HasSuffix(audio, string(filepath.Separator)) || filepath.Base(audio) == "." || filepath.Base(audio) == "..":
 			p.Kind, p.Detail = ProblemMalformedRow, fmt.Sprintf("audio %q names a folder, not a file", audio)
 		case id == "":
 			p.Kind, p.Detail = ProblemMalformedRow, fmt.Sprintf("no id can be made from audio %q (give an \"id\" field)", audio)

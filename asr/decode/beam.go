@@ -94,6 +94,14 @@ type beamSettings struct {
 	unk, unkChar float64
 }
 
+// Validate reports settings that Decode would refuse (a negative width,
+// a log-probability above 0, a NaN or infinite weight, bonus or penalty),
+// so that a caller can check them once, before decoding anything.
+func (b Beam) Validate() error {
+	_, err := b.settings()
+	return err
+}
+
 func (b Beam) settings() (beamSettings, error) {
 	bs := beamSettings{width: b.Width, minLP: b.TokenMinLogProb, prune: b.BeamPruneLogProb, alpha: b.LMWeight, unk: b.UnknownWordPenalty, unkChar: b.UnknownCharPenalty}
 	switch {
@@ -104,13 +112,13 @@ func (b Beam) settings() (beamSettings, error) {
 	case bs.prune > 0 || math.IsNaN(bs.prune):
 		return bs, fmt.Errorf("decode: BeamPruneLogProb %v must be ≤ 0", bs.prune)
 	case bs.alpha < 0 || math.IsNaN(bs.alpha) || math.IsInf(bs.alpha, 0):
-		return bs, fmt.Errorf("decode: LMWeight %v must be finite and ≥ 0", bs.alpha)
+		return bs, fmt.Errorf("decode: LMWeight: language-model weight %v must be finite and ≥ 0", bs.alpha)
 	case bs.unk > 0 || math.IsNaN(bs.unk) || math.IsInf(bs.unk, 0):
 		return bs, fmt.Errorf("decode: UnknownWordPenalty %v must be finite and ≤ 0", bs.unk)
 	case bs.unkChar > 0 || math.IsNaN(bs.unkChar) || math.IsInf(bs.unkChar, 0):
 		return bs, fmt.Errorf("decode: UnknownCharPenalty %v must be finite and ≤ 0", bs.unkChar)
 	case math.IsNaN(b.WordBonus) || math.IsInf(b.WordBonus, 0):
-		return bs, fmt.Errorf("decode: WordBonus %v must be finite", b.WordBonus)
+		return bs, fmt.Errorf("decode: WordBonus: word bonus %v must be finite", b.WordBonus)
 	case b.FrameDuration < 0:
 		return bs, fmt.Errorf("decode: negative FrameDuration %v", b.FrameDuration)
 	}
