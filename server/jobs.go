@@ -330,8 +330,10 @@ func (j *jobs) wait(c *child) {
 		return
 	}
 	reason := exitReason(ps)
-	if line := lastLogLine(filepath.Join(j.dir(c.id), logFile)); line != "" {
-		reason += "; its last output: " + line
+	if ps.ExitCode() > 0 { // exited: its last line is usually the error
+		if line := lastLogLine(filepath.Join(j.dir(c.id), logFile)); line != "" {
+			reason += ": " + line
+		}
 	}
 	j.s.log.Error("training process failed", "job", c.id, "reason", reason)
 	rec, _, _ := j.readRecord(c.id)
@@ -342,14 +344,11 @@ func (j *jobs) wait(c *child) {
 	if err := j.writeRecord(rec); err != nil {
 		j.s.log.Error("cannot record the job's failure", "job", c.id, "err", err)
 	}
-	var step, total int64
-	if st != nil {
-		step, total = st.Step, st.TotalSteps
-	}
+	sum := j.summary(c.id) // where the process had got to
 	now := time.Now().UTC()
 	events := []train.Event{
-		{Type: train.EventError, Time: now, Step: step, TotalSteps: total, Error: reason},
-		{Type: train.EventState, Time: now, Step: step, TotalSteps: total, State: &train.StateInfo{State: train.StateFailed, Message: reason, RunDir: j.dir(c.id)}},
+		{Type: train.EventError, Time: now, Step: sum.step, TotalSteps: sum.total, Epoch: sum.epoch, Error: reason},
+		{Type: train.EventState, Time: now, Step: sum.step, TotalSteps: sum.total, Epoch: sum.epoch, State: &train.StateInfo{State: train.StateFailed, Message: reason, RunDir: j.dir(c.id)}},
 	}
 	if f, err := os.OpenFile(filepath.Join(j.dir(c.id), train.DefaultJSONLName), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644); err == nil {
 		w := train.JSONLWriter(f)
