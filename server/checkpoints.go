@@ -96,6 +96,9 @@ func (s *Server) export(id string, req api.ExportRequest) (api.ModelInfo, error)
 	if average < 0 {
 		return api.ModelInfo{}, errorf(http.StatusBadRequest, "average %d must be 0 (the best checkpoint) or more", average)
 	}
+	if !asr.IsRunDir(dir) {
+		return api.ModelInfo{}, errorf(http.StatusConflict, "training job %q has no checkpoint yet: nothing to export", id)
+	}
 	s.exportMu.Lock()
 	defer s.exportMu.Unlock()
 	out := filepath.Join(dir, exportDir)

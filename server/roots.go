@@ -41,7 +41,11 @@ func (s *Server) resolveUnder(key, p, base string) (string, error) {
 // volume created by root on the host while the container runs as a user).
 func checkWritable(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("server: cannot create the checkpoint root %s: %w%s", dir, err, ownershipHint(dir))
+		hint := ""
+		if errors.Is(err, os.ErrPermission) {
+			hint = ownershipHint(dir)
+		}
+		return fmt.Errorf("server: cannot create the checkpoint root %s: %w%s", dir, err, hint)
 	}
 	f, err := os.CreateTemp(dir, ".write-test-*")
 	if err != nil {
