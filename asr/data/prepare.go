@@ -409,12 +409,28 @@ func run(ctx context.Context, cfg Config, opts Options, build bool) (*Dataset, e
 	rep.summarize(valid)
 	d.sets = map[Split][]Utterance{}
 	rep.Sets = map[Split]SetSummary{}
+	rep.Corpora = map[string]CorpusSummary{}
+	speakers := map[string]map[string]bool{}
 	for _, u := range valid {
 		d.sets[u.Split] = append(d.sets[u.Split], u)
 		s := rep.Sets[u.Split]
 		s.Utterances++
 		s.Seconds += u.Duration
 		rep.Sets[u.Split] = s
+		c := rep.Corpora[u.Corpus]
+		if c.Sets == nil {
+			c.Sets = map[Split]SetSummary{}
+			speakers[u.Corpus] = map[string]bool{}
+		}
+		cs := c.Sets[u.Split]
+		cs.Utterances++
+		cs.Seconds += u.Duration
+		c.Sets[u.Split] = cs
+		if u.Speaker != "" {
+			speakers[u.Corpus][u.Speaker] = true
+		}
+		c.Speakers = len(speakers[u.Corpus])
+		rep.Corpora[u.Corpus] = c
 	}
 	for _, s := range d.sets {
 		sort.Slice(s, func(i, j int) bool { return s[i].ID < s[j].ID })
