@@ -8,7 +8,6 @@ import (
 	"sync"
 
 	"github.com/asrkit/asrkit/api"
-	"github.com/asrkit/asrkit/asr"
 	"github.com/asrkit/asrkit/asr/train"
 )
 
@@ -17,7 +16,7 @@ import (
 const exportDir = "model"
 
 // bestCache remembers each run directory's best checkpoint, which takes
-// reading the weights to find (asr.BestCheckpoint verifies them), until
+// reading the weights to find (the library verifies them), until
 // its checkpoints change.
 type bestCache struct {
 	mu   sync.Mutex
@@ -37,7 +36,7 @@ func (s *Server) checkpoints(id string) (api.CheckpointList, error) {
 		return out, s.jobs.notFound(id)
 	}
 	dir := s.jobs.dir(id)
-	list, err := asr.ListCheckpoints(dir)
+	list, err := listCheckpoints(dir)
 	if err != nil {
 		return out, err
 	}
@@ -69,15 +68,15 @@ func (s *Server) bestStep(id, dir, key string) (int64, bool) {
 	if e, ok := s.best.byID[id]; ok && e.key == key {
 		return e.step, true
 	}
-	ck, err := asr.BestCheckpoint(dir)
+	step, err := bestStepOf(dir)
 	if err != nil {
 		return 0, false
 	}
 	if s.best.byID == nil {
 		s.best.byID = map[string]bestEntry{}
 	}
-	s.best.byID[id] = bestEntry{key: key, step: ck.Manifest.Step}
-	return ck.Manifest.Step, true
+	s.best.byID[id] = bestEntry{key: key, step: step}
+	return step, true
 }
 
 // export writes the job's model directory (<run dir>/model) from its best
@@ -96,19 +95,19 @@ func (s *Server) export(id string, req api.ExportRequest) (api.ModelInfo, error)
 	if average < 0 {
 		return api.ModelInfo{}, errorf(http.StatusBadRequest, "average %d must be 0 (the best checkpoint) or more", average)
 	}
-	if !asr.IsRunDir(dir) {
+	if !isRunDir(dir) {
 		return api.ModelInfo{}, errorf(http.StatusConflict, "training job %q has no checkpoint yet: nothing to export", id)
 	}
 	s.exportMu.Lock()
 	defer s.exportMu.Unlock()
 	out := filepath.Join(dir, exportDir)
-	ck, err := asr.Export(dir, out, asr.ExportOptions{Average: average, Float16: req.Float16, Overwrite: true})
+	m, err := exportModel(dir, out, average, req.Float16)
 	switch {
-	case errors.Is(err, asr.ErrNoCheckpoint):
+	case errors.Is(err, errNoCheckpoint):
 		return api.ModelInfo{}, errorf(http.StatusConflict, "%v", err)
 	case err != nil:
 		return api.ModelInfo{}, fmt.Errorf("export: %w", err)
 	}
-	s.log.Info("exported", "job", id, "model", out, "step", ck.Manifest.Step)
-	return s.describeModel(out, ck.Manifest), nil
+	s.log.Info("exported", "job", id, "model", out, "step", m.Step)
+	return s.describeModel(out, m), nil
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/asrkit/asrkit/api"
-	"github.com/asrkit/asrkit/asr/train"
 )
 
 // Event WebSocket settings.
@@ -49,7 +48,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	defer s.sessions.done()
 	defer conn.CloseNow()
 	ctx := conn.CloseRead(r.Context()) // we only send; this notices the client's close
-	path := filepath.Join(s.jobs.dir(id), train.DefaultJSONLName)
+	path := filepath.Join(s.jobs.dir(id), eventsFile)
 	err := followFile(ctx, path, s.closing, func(line []byte) error {
 		wctx, cancel := context.WithTimeout(ctx, eventWriteTimeout)
 		defer cancel()
@@ -172,7 +171,7 @@ func (s *Server) metricsHistory(id string) (api.MetricsHistory, error) {
 	if !s.jobs.exists(id) {
 		return h, s.jobs.notFound(id)
 	}
-	err := readEvents(filepath.Join(s.jobs.dir(id), train.DefaultJSONLName), func(e api.TrainEvent) {
+	err := readEvents(filepath.Join(s.jobs.dir(id), eventsFile), func(e api.TrainEvent) {
 		switch {
 		case e.Type == api.EventState && e.State != nil && e.State.State == api.JobTraining:
 			// Training (re)starts at this step: a run that resumed from a

@@ -108,7 +108,7 @@ func (j *jobs) exists(id string) bool {
 	if !jobIDPattern.MatchString(id) {
 		return false
 	}
-	for _, f := range []string{jobFile, train.StatusFile, configFile} {
+	for _, f := range []string{jobFile, statusFile, configFile} {
 		if _, err := os.Stat(filepath.Join(j.dir(id), f)); err == nil {
 			return true
 		}
@@ -173,7 +173,7 @@ func (j *jobs) writeRecord(r jobRecord) error {
 
 func (j *jobs) readStatus(id string) (*trainerStatus, error) {
 	var st trainerStatus
-	ok, err := readJSONFile(filepath.Join(j.dir(id), train.StatusFile), &st)
+	ok, err := readJSONFile(filepath.Join(j.dir(id), statusFile), &st)
 	if !ok || err != nil {
 		return nil, err
 	}
@@ -183,7 +183,7 @@ func (j *jobs) readStatus(id string) (*trainerStatus, error) {
 // runningElsewhere reports whether a process that is not this server's
 // child trains into the job's run directory (holds its lock).
 func (j *jobs) runningElsewhere(id string) bool {
-	return j.children[id] == nil && runLocked(filepath.Join(j.dir(id), train.LockFile))
+	return j.children[id] == nil && runLocked(filepath.Join(j.dir(id), lockFile))
 }
 
 // ids lists the jobs of the checkpoint root.
@@ -350,7 +350,7 @@ func (j *jobs) wait(c *child) {
 		{Type: train.EventError, Time: now, Step: sum.step, TotalSteps: sum.total, Epoch: sum.epoch, Error: reason},
 		{Type: train.EventState, Time: now, Step: sum.step, TotalSteps: sum.total, Epoch: sum.epoch, State: &train.StateInfo{State: train.StateFailed, Message: reason, RunDir: j.dir(c.id)}},
 	}
-	if f, err := os.OpenFile(filepath.Join(j.dir(c.id), train.DefaultJSONLName), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644); err == nil {
+	if f, err := os.OpenFile(filepath.Join(j.dir(c.id), eventsFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644); err == nil {
 		w := train.JSONLWriter(f)
 		for _, e := range events {
 			w(e)
@@ -637,7 +637,7 @@ func (j *jobs) summary(id string) summaryView {
 	j.sumMu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	path := filepath.Join(j.dir(id), train.DefaultJSONLName)
+	path := filepath.Join(j.dir(id), eventsFile)
 	if fi, err := os.Stat(path); err != nil || fi.Size() < s.offset {
 		s.offset, s.partial, s.view = 0, nil, summaryView{} // the log was removed or started over
 	}

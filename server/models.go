@@ -139,19 +139,7 @@ func (ms *models) load(req api.LoadModelRequest, startup bool) (*served, error) 
 	if err := q.validate(); err != nil {
 		return nil, err
 	}
-	opts := []asr.Option{asr.WithBackend(ms.s.cfg.Backend)}
-	if q.beam != nil {
-		opts = append(opts, asr.WithBeam(*q.beam))
-	}
-	if q.noLM {
-		opts = append(opts, asr.WithoutLM())
-	}
-	var rec *asr.Recognizer
-	if path == "" {
-		rec, err = asr.LoadDefault(opts...)
-	} else {
-		rec, err = asr.Load(path, opts...)
-	}
+	rec, err := loadRecognizer(path, ms.s.cfg.Backend, q)
 	if err != nil {
 		if startup {
 			return nil, fmt.Errorf("server: loading the model: %w", err)
@@ -165,7 +153,7 @@ func (ms *models) load(req api.LoadModelRequest, startup bool) (*served, error) 
 		m.lmWeight, m.wordBonus = d.LMWeight, d.WordBonus
 	}
 	if q.lmWeight != nil || q.wordBonus != nil {
-		if m.rec, err = m.base.WithDecoding(q.weights(m.lmWeight, m.wordBonus)); err != nil {
+		if m.rec, err = withDecoding(m.base, decodeQuery{lmWeight: q.lmWeight, wordBonus: q.wordBonus}, m.lmWeight, m.wordBonus); err != nil {
 			rec.Close()
 			return nil, errorf(http.StatusBadRequest, "loading %s: %v", req.Path, err)
 		}
@@ -199,15 +187,15 @@ func (ms *models) switchTo(req api.LoadModelRequest) (api.ModelInfo, error) {
 
 // describeModel describes the model at path ("" for the bundled one)
 // whose manifest is m.
-func (s *Server) describeModel(path string, m *asr.Manifest) api.ModelInfo {
+func (s *Server) describeModel(path string, m *manifest) api.ModelInfo {
 	info := api.ModelInfo{Name: api.KindBundled, Kind: api.KindBundled}
 	if path != "" {
 		info.Path = path
 		info.Name = s.modelName(path)
 		info.Kind = api.KindModel
-		if asr.IsRunDir(path) {
+		if isRunDir(path) {
 			info.Kind = api.KindRun
-		} else if m != nil && m.Kind == asr.KindCheckpoint {
+		} else if m != nil && isCheckpointKind(m) {
 			info.Kind = api.KindCheckpoint
 		}
 		if rel, err := filepath.Rel(s.ckptDir, path); err == nil && within(path, s.ckptDir) && rel != "." {
@@ -232,7 +220,7 @@ func (s *Server) modelName(path string) string {
 	return path
 }
 
-func evalMetrics(e *asr.EvalMetrics) *api.EvalMetrics {
+func evalMetrics(e *evalResult) *api.EvalMetrics {
 	if e == nil {
 		return nil
 	}
@@ -259,13 +247,13 @@ func (s *Server) available() []api.ModelInfo {
 			continue
 		}
 		dir := filepath.Join(s.ckptDir, e.Name())
-		if asr.IsRunDir(dir) {
+		if isRunDir(dir) {
 			found = append(found, s.describeDir(dir))
 		}
 		sub, _ := os.ReadDir(dir)
 		for _, f := range sub {
-			if f.IsDir() && !strings.HasPrefix(f.Name(), ".") && f.Name() != asr.CheckpointsDir {
-				if _, err := os.Stat(filepath.Join(dir, f.Name(), asr.ManifestFile)); err == nil {
+			if f.IsDir() && !strings.HasPrefix(f.Name(), ".") && f.Name() != checkpointsDir {
+				if _, err := os.Stat(filepath.Join(dir, f.Name(), manifestFile)); err == nil {
 					found = append(found, s.describeDir(filepath.Join(dir, f.Name())))
 				}
 			}
@@ -279,9 +267,9 @@ func (s *Server) available() []api.ModelInfo {
 // manifests (a run directory by its newest checkpoint), without reading
 // the weights.
 func (s *Server) describeDir(dir string) api.ModelInfo {
-	if asr.IsRunDir(dir) {
+	if isRunDir(dir) {
 		info := s.describeModel(dir, nil)
-		list, err := asr.ListCheckpoints(dir)
+		list, err := listCheckpoints(dir)
 		if err != nil {
 			info.Error = err.Error()
 			return info
@@ -297,7 +285,7 @@ func (s *Server) describeDir(dir string) api.ModelInfo {
 		}
 		return info
 	}
-	m, err := asr.ReadManifest(dir)
+	m, err := readManifest(dir)
 	info := s.describeModel(dir, m)
 	if err != nil {
 		info.Error = err.Error()
@@ -308,11 +296,11 @@ func (s *Server) describeDir(dir string) api.ModelInfo {
 // bundledInfo describes the bundled model, if this build has one.
 func (s *Server) bundledInfo() (api.ModelInfo, bool) {
 	s.bundledOnce.Do(func() {
-		b, err := fs.ReadFile(bundled.FS(), asr.ManifestFile)
+		b, err := fs.ReadFile(bundled.FS(), manifestFile)
 		if err != nil {
 			return
 		}
-		var m asr.Manifest
+		var m manifest
 		if err := json.Unmarshal(b, &m); err != nil {
 			return
 		}

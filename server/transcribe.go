@@ -88,32 +88,13 @@ func ptrOr(p *float64, v float64) float64 {
 	return v
 }
 
-// weights is the option that sets the LM weight and word bonus, keeping
-// the current value (lw, wb) of the one not given.
-func (q decodeQuery) weights(lw, wb float64) asr.Option {
-	if q.noLM {
-		lw = 0
-	}
-	return asr.WithLMWeights(ptrOr(q.lmWeight, lw), ptrOr(q.wordBonus, wb))
-}
-
 // recognizer returns the served model's recognizer decoding as q says: a
 // variant sharing the model when q changes anything.
 func (m *served) recognizer(q decodeQuery) (*asr.Recognizer, error) {
 	if q.isZero() {
 		return m.rec, nil
 	}
-	var opts []asr.Option
-	if q.beam != nil {
-		opts = append(opts, asr.WithBeam(*q.beam))
-	}
-	if q.noLM {
-		opts = append(opts, asr.WithoutLM())
-	}
-	if q.lmWeight != nil || q.wordBonus != nil {
-		opts = append(opts, q.weights(m.lmWeight, m.wordBonus))
-	}
-	r, err := m.rec.WithDecoding(opts...)
+	r, err := withDecoding(m.rec, q, m.lmWeight, m.wordBonus)
 	if err != nil {
 		return nil, errorf(http.StatusBadRequest, "decoding options: %v", strings.TrimPrefix(err.Error(), "asr: "))
 	}
