@@ -8,12 +8,15 @@ import (
 	"io"
 	"math"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 
 	"github.com/asrkit/asrkit/api"
 	"github.com/asrkit/asrkit/asr"
@@ -354,5 +357,61 @@ func TestNotFound(t *testing.T) {
 	}
 	if err := c.FollowEvents(ctx, "nope", func(api.TrainEvent) error { return nil }); statusOf(err) != 404 {
 		t.Errorf("events of a missing job: %v", err)
+	}
+}
+
+// TestServeShutdown checks the graceful shutdown of Serve: a request in
+// flight finishes, a WebSocket session is closed with "going away", new
+// connections are refused, and Serve returns nil.
+func TestServeShutdown(t *testing.T) {
+	srv, err := server.New(server.Config{DataRoot: t.TempDir(), CheckpointRoot: t.TempDir(), Model: testModel(t), Backend: "go", Executable: "/bin/false"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, ln) }()
+	url := "http://" + ln.Addr().String()
+	c, _ := api.NewClient(url, "", nil)
+	if _, err := c.Health(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.Stream(context.Background(), 16000, api.TranscribeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A request whose upload is still going when the shutdown begins.
+	wav := readFile(t, "ljspeech", "wavs", "LJ001-0008.wav")
+	pr, pw := io.Pipe()
+	inFlight := make(chan error, 1)
+	go func() {
+		tr, err := c.Transcribe(context.Background(), pr, api.TranscribeOptions{})
+		if err == nil && tr.Text != "has never been surpassed" {
+			err = errors.New("transcript " + tr.Text)
+		}
+		inFlight <- err
+	}()
+	pw.Write(wav[:len(wav)/2])
+	time.Sleep(200 * time.Millisecond)
+	stop()
+	if _, err := st.Recv(context.Background()); websocket.CloseStatus(err) != websocket.StatusGoingAway {
+		t.Errorf("the stream at shutdown: %v, want a close with status 1001", err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	pw.Write(wav[len(wav)/2:])
+	pw.Close()
+	if err := <-inFlight; err != nil {
+		t.Errorf("the request in flight: %v", err)
+	}
+	if err := <-served; err != nil {
+		t.Errorf("Serve: %v", err)
+	}
+	if _, err := c.Health(context.Background()); err == nil {
+		t.Error("the server still answers after the shutdown")
 	}
 }

@@ -76,9 +76,12 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	go func() {
+		// At shutdown, close the session: its read then ends. (Cancelling
+		// the read's context instead would drop the connection without a
+		// close frame.)
 		select {
 		case <-s.closing:
-			cancel()
+			conn.Close(websocket.StatusGoingAway, "the server is shutting down")
 		case <-ctx.Done():
 		}
 	}()
@@ -88,9 +91,7 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err == nil:
 		conn.Close(websocket.StatusNormalClosure, "")
-	case isClosed(err):
-	case ctx.Err() != nil && r.Context().Err() == nil:
-		conn.Close(websocket.StatusGoingAway, "the server is shutting down")
+	case isClosed(err) || ctx.Err() != nil:
 	case errors.Is(err, errIdle):
 		conn.Close(websocket.StatusPolicyViolation, err.Error())
 	default:
