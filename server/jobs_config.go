@@ -77,6 +77,10 @@ func (s *Server) prepareConfig(raw []byte, name string, exists func(string) bool
 	if err := checkJobID(id); err != nil {
 		return "", nil, err
 	}
+	if b := strings.TrimSpace(scalar(lookup(root, "train", "backend"))); strings.HasPrefix(b, "xla:") && b != "xla:cuda" {
+		// A plugin path would make the server load any shared library.
+		return "", nil, errorf(http.StatusBadRequest, "train.backend %q: a posted config may name auto, go or xla:cuda; a PJRT plugin path is the server's to choose (GOMLX_BACKEND in its environment)", b)
+	}
 	if j := scalar(lookup(root, "log", "jsonl")); j != "" {
 		return "", nil, errorf(http.StatusBadRequest, "log.jsonl: the server reads each job's events from train.jsonl in its run directory; leave log.jsonl out")
 	}

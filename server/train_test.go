@@ -65,6 +65,7 @@ func TestTrainConfigErrors(t *testing.T) {
 		{"names disagree", "?name=a", good + "checkpoint:\n  dir: b\n", 400, "disagree"},
 		{"bad name", "?name=../x", good, 400, "job name"},
 		{"own log", "", good + "log:\n  jsonl: /tmp/x.jsonl\n", 400, "log.jsonl"},
+		{"plugin path", "", good + "  backend: xla:/tmp/evil.so\n", 400, "PJRT plugin path is the server's"},
 		{"too big", "", good + "#" + strings.Repeat("x", 2<<20) + "\n", 413, "under 1 MiB"},
 	} {
 		code, _, body := call(t, "POST", ts.URL+"/v1/train"+tc.query, nil, strings.NewReader(tc.body))
