@@ -26,6 +26,7 @@ const (
 	DefaultRequestTimeout  = 10 * time.Minute
 	DefaultMaxJobs         = 1
 	DefaultMaxStreams      = 64
+	DefaultPartialInterval = 500 * time.Millisecond
 	DefaultShutdownTimeout = 2 * time.Minute
 	// DefaultMaxBeam is the widest beam a request may ask for.
 	DefaultMaxBeam = 64
@@ -71,6 +72,11 @@ type Config struct {
 	MaxJobs int
 	// MaxStreams is the number of /v1/stream sessions at once. Zero means 64.
 	MaxStreams int
+	// PartialInterval is the audio between two partial results of a
+	// /v1/stream session; each reruns the model on the audio since the
+	// last pause, so a longer interval serves more sessions. Zero means
+	// 500 ms.
+	PartialInterval time.Duration
 	// ResumeJobs resumes the jobs that were interrupted (running when the
 	// server last stopped) when the server starts.
 	ResumeJobs bool
@@ -129,6 +135,9 @@ func (c Config) withDefaults() Config {
 	if c.MaxStreams == 0 {
 		c.MaxStreams = DefaultMaxStreams
 	}
+	if c.PartialInterval == 0 {
+		c.PartialInterval = DefaultPartialInterval
+	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = DefaultShutdownTimeout
 	}
@@ -152,7 +161,7 @@ func (c Config) validate() error {
 	if c.Workers < 0 || c.MaxJobs < 0 || c.MaxStreams < 0 {
 		errs = append(errs, errors.New("server: workers, jobs and streams must be positive"))
 	}
-	if c.RequestTimeout < 0 || c.ShutdownTimeout < 0 {
+	if c.RequestTimeout < 0 || c.ShutdownTimeout < 0 || c.PartialInterval < 0 {
 		errs = append(errs, errors.New("server: timeouts must be positive"))
 	}
 	return errors.Join(errs...)

@@ -26,10 +26,6 @@ const (
 	streamIdle = time.Minute
 	// maxStreamMessage bounds one message (a PCM chunk: 1 MiB is 32 s at 16 kHz).
 	maxStreamMessage = 1 << 20
-	// partialEvery is the audio between two partial results: a partial
-	// reruns the model on the audio since the last cut, so the replies to
-	// chunks in between repeat the last one.
-	partialEvery = 500 * time.Millisecond
 	// streamWriteTimeout drops a client that does not read its replies.
 	streamWriteTimeout = 10 * time.Second
 )
@@ -85,7 +81,7 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 		case <-ctx.Done():
 		}
 	}()
-	sess := &session{conn: conn, st: rec.NewStream(), rate: defaultStreamRate}
+	sess := &session{conn: conn, st: rec.NewStream(), rate: defaultStreamRate, partialEvery: s.cfg.PartialInterval}
 	err = sess.run(ctx)
 	s.metrics.audio.WithLabelValues("stream").Add(float64(sess.samples) / float64(sess.rate))
 	switch {
@@ -129,15 +125,16 @@ func truncate(s string, n int) string {
 
 // session is one /v1/stream connection.
 type session struct {
-	conn        *websocket.Conn
-	st          *asr.Stream
-	rate        int
-	audio       bool   // audio has arrived (the rate is fixed)
-	odd         []byte // a byte of a sample split between two messages
-	samples     int64
-	partialAt   int64 // samples when the last partial was computed
-	lastPartial string
-	buf         []float32
+	conn         *websocket.Conn
+	st           *asr.Stream
+	rate         int
+	audio        bool   // audio has arrived (the rate is fixed)
+	odd          []byte // a byte of a sample split between two messages
+	samples      int64
+	partialAt    int64 // samples when the last partial was computed
+	partialEvery time.Duration
+	lastPartial  string
+	buf          []float32
 }
 
 func (ss *session) send(ctx context.Context, m api.StreamMessage) error {
@@ -233,9 +230,11 @@ func (ss *session) accept(ctx context.Context, msg []byte) error {
 }
 
 // reply answers an audio message: the words that became final at a pause,
-// or the partial result (recomputed every partialEvery of audio).
+// or the partial result (recomputed every Config.PartialInterval of
+// audio: a partial reruns the model on the audio since the last cut, so the
+// replies to the chunks in between repeat the last one).
 func (ss *session) reply(ctx context.Context) error {
-	if int64(time.Duration(ss.samples-ss.partialAt)*time.Second/time.Duration(ss.rate)) >= int64(partialEvery) {
+	if time.Duration(ss.samples-ss.partialAt)*time.Second/time.Duration(ss.rate) >= ss.partialEvery {
 		p, err := ss.st.Partial(ctx)
 		if err != nil {
 			return err
