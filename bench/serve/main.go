@@ -32,6 +32,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -49,6 +50,7 @@ func main() {
 	clients := flag.Int("clients", 16, "concurrent transcription clients")
 	workers := flag.Int("workers", 0, "server transcription workers (0: its default)")
 	queue := flag.Int("queue", 0, "server queue size (0: its default, 16; -1: none)")
+	retry := flag.Bool("retry", false, "retry a 503 after its Retry-After (default: count it and move on)")
 	streams := flag.Int("streams", 20, "concurrent /v1/stream sessions (0: skip)")
 	streamSeconds := flag.Float64("stream-seconds", 60, "audio per stream session, in seconds")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the streaming phase to this file")
@@ -110,7 +112,7 @@ func main() {
 	before := heapAfterGC()
 	fmt.Printf("heap after warm-up and GC: %.1f MB\n", mb(before))
 
-	transcribeLoad(base, bodies, durations, *requests, *clients)
+	transcribeLoad(base, bodies, durations, *requests, *clients, *retry)
 	after := heapAfterGC()
 	verdict := "ok"
 	if after-before > 50<<20 {
@@ -174,7 +176,7 @@ func peakRSS() string {
 }
 
 // transcribeLoad sends n requests from c clients and reports.
-func transcribeLoad(base string, bodies [][]byte, durations []float64, n, c int) {
+func transcribeLoad(base string, bodies [][]byte, durations []float64, n, c int, retry bool) {
 	var (
 		next     atomic.Int64
 		mu       sync.Mutex
@@ -197,8 +199,19 @@ func transcribeLoad(base string, bodies [][]byte, durations []float64, n, c int)
 				}
 				k := i % len(bodies)
 				t0 := time.Now()
+			again:
 				resp, err := hc.Post(base+"/v1/transcribe", "application/octet-stream", bytes.NewReader(bodies[k]))
 				d := time.Since(t0)
+				if err == nil && retry && resp.StatusCode == http.StatusServiceUnavailable {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					mu.Lock()
+					codes[resp.StatusCode]++
+					mu.Unlock()
+					wait, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+					time.Sleep(time.Duration(max(wait, 1)) * time.Second)
+					goto again
+				}
 				mu.Lock()
 				if err != nil {
 					failures = append(failures, err.Error())
@@ -230,6 +243,9 @@ func transcribeLoad(base string, bodies [][]byte, durations []float64, n, c int)
 	fmt.Printf("transcribe: %d requests from %d clients in %.1f s: status %v, %d errors\n", n, c, wall.Seconds(), codes, len(failures))
 	for _, f := range failures[:min(len(failures), 5)] {
 		fmt.Println("  error:", f)
+	}
+	if retry {
+		fmt.Println("  (each 503 was retried after its Retry-After; latencies include the waits)")
 	}
 	fmt.Printf("  latency of the 200s: p50 %.2f s, p99 %.2f s; throughput %.1f audio-s/s (%.0f s of audio)\n",
 		pct(0.5).Seconds(), pct(0.99).Seconds(), audio/wall.Seconds(), audio)
