@@ -14,6 +14,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/coder/websocket"
@@ -413,5 +414,27 @@ func TestServeShutdown(t *testing.T) {
 	}
 	if _, err := c.Health(context.Background()); err == nil {
 		t.Error("the server still answers after the shutdown")
+	}
+}
+
+// TestGUIHook serves a web interface at "/" through Config.GUI: its pages
+// need no token, and the API routes keep their handlers.
+func TestGUIHook(t *testing.T) {
+	gui := fstest.MapFS{"index.html": {Data: []byte("<h1>asr</h1>")}, "app.js": {Data: []byte("1")}}
+	_, ts, _ := newServer(t, func(c *server.Config) { c.GUI = http.FileServerFS(gui); c.Token = "t" })
+	for _, c := range []struct {
+		path string
+		code int
+		body string
+	}{
+		{"/", 200, "<h1>asr</h1>"},
+		{"/app.js", 200, "1"},
+		{"/healthz", 200, `"status":"ok"`},
+		{"/v1/models", 401, "token"},
+	} {
+		code, _, body := call(t, "GET", ts.URL+c.path, nil, nil)
+		if code != c.code || !strings.Contains(string(body), c.body) {
+			t.Errorf("GET %s: %d %q", c.path, code, body)
+		}
 	}
 }
