@@ -4,6 +4,10 @@
 //
 //	go run ./recipes/bundled/splitreal -manifest data/real-speech/manifest.jsonl -out recipes/bundled/real
 //
+// With -text FILE it also writes the transcripts of the training
+// utterances, one per line (for the language model: no validation or test
+// speaker's transcript is in it).
+//
 // Whole speakers are held out, so validation and test voices are never
 // heard in training. Corpora (the first folder of the audio path) with one
 // or two speakers that have many clips stay in training; speakers with at
@@ -31,6 +35,7 @@ import (
 type row struct {
 	Audio   string `json:"audio"`
 	Speaker string `json:"speaker"`
+	Text    string `json:"text"`
 }
 
 func main() {
@@ -42,13 +47,14 @@ func main() {
 	cvTest := flag.Float64("cv-test", 0.30, "test share of Common Voice's speakers")
 	cvVal := flag.Float64("cv-val", 0.20, "validation share of Common Voice's speakers")
 	few := flag.Int("few", 3, "speakers with at most this many clips, in corpora of at most 12 speakers, go to test")
+	text := flag.String("text", "", "also write the training transcripts to this file")
 	flag.Parse()
-	if err := run(*manifest, *out, *seed, *test, *val, *cvTest, *cvVal, *few); err != nil {
+	if err := run(*manifest, *out, *text, *seed, *test, *val, *cvTest, *cvVal, *few); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(manifest, out string, seed uint64, test, val, cvTest, cvVal float64, few int) error {
+func run(manifest, out, text string, seed uint64, test, val, cvTest, cvVal float64, few int) error {
 	f, err := os.Open(manifest)
 	if err != nil {
 		return err
@@ -57,6 +63,7 @@ func run(manifest, out string, seed uint64, test, val, cvTest, cvVal float64, fe
 	type speaker struct {
 		corpus string
 		ids    []string
+		texts  []string
 	}
 	speakers := map[string]*speaker{}
 	corpora := map[string][]string{} // corpus -> speakers
@@ -85,6 +92,7 @@ func run(manifest, out string, seed uint64, test, val, cvTest, cvVal float64, fe
 		// The id the data loader gives a row without "id": its audio path
 		// without extension.
 		s.ids = append(s.ids, strings.TrimSuffix(r.Audio, filepath.Ext(r.Audio)))
+		s.texts = append(s.texts, r.Text)
 	}
 	if err := sc.Err(); err != nil {
 		return err
@@ -94,6 +102,7 @@ func run(manifest, out string, seed uint64, test, val, cvTest, cvVal float64, fe
 		return float64(binary.BigEndian.Uint64(h[:8])>>11) / (1 << 53)
 	}
 	sets := map[string][]string{"val": nil, "test": nil}
+	var trainText []string
 	var summary []string
 	for _, c := range slices.Sorted(func(yield func(string) bool) {
 		for k := range corpora {
@@ -137,6 +146,9 @@ func run(manifest, out string, seed uint64, test, val, cvTest, cvVal float64, fe
 		for _, s := range inVal {
 			sets["val"] = append(sets["val"], speakers[s].ids...)
 		}
+		for _, s := range inTrain {
+			trainText = append(trainText, speakers[s].texts...)
+		}
 		summary = append(summary, fmt.Sprintf("%s: %d speakers: %d train, %d val, %d test", c, len(spks), len(inTrain), len(inVal), len(inTest)))
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
@@ -154,6 +166,12 @@ func run(manifest, out string, seed uint64, test, val, cvTest, cvVal float64, fe
 			return err
 		}
 		fmt.Printf("%s: %d utterances\n", name, len(ids))
+	}
+	if text != "" {
+		if err := os.WriteFile(text, []byte(strings.Join(trainText, "\n")+"\n"), 0o644); err != nil {
+			return err
+		}
+		fmt.Printf("training transcripts: %d lines in %s\n", len(trainText), text)
 	}
 	for _, s := range summary {
 		fmt.Println(s)
