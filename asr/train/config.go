@@ -34,9 +34,6 @@ const (
 	DefaultKeep            = 3
 	DefaultKeepBest        = 1
 	DefaultLogEvery        = 10
-	// DefaultJSONLName is the JSONL log's file name inside the run
-	// directory when log.jsonl is empty.
-	DefaultJSONLName = "train.jsonl"
 )
 
 // Learning-rate schedules (train.schedule).

@@ -1,7 +1,7 @@
 // Package train trains asrkit's acoustic model: it reads a YAML
 // configuration, prepares the data (asr/data), runs a GoMLX training loop
 // with its own training-step graph, evaluates on the validation set,
-// writes checkpoints into a run directory (asr's checkpoint format) and
+// writes checkpoints into a run directory (package asr/checkpoint) and
 // reports everything as one stream of typed events.
 //
 // # Configuration

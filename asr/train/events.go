@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/asrkit/asrkit/asr"
+	"github.com/asrkit/asrkit/asr/checkpoint"
 )
 
 // EventType tags an [Event]; it is the "type" field of its JSON form.
@@ -128,7 +128,7 @@ type Metrics struct {
 
 // EvalResult is the payload of an eval event.
 type EvalResult struct {
-	asr.EvalMetrics
+	checkpoint.EvalMetrics
 	// Seconds is the wall time of the evaluation.
 	Seconds float64 `json:"seconds"`
 	// Samples are a few predictions next to their references.

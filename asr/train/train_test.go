@@ -14,7 +14,7 @@ import (
 
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
-	"github.com/asrkit/asrkit/asr"
+	"github.com/asrkit/asrkit/asr/checkpoint"
 	"github.com/asrkit/asrkit/asr/model"
 	"github.com/asrkit/asrkit/internal/testutil"
 )
@@ -118,7 +118,7 @@ func TestTrainLossFalls(t *testing.T) {
 	}
 
 	// The checkpoint records the evaluation, training state and config.
-	ck, err := asr.LatestCheckpoint(res.RunDir)
+	ck, err := checkpoint.Latest(res.RunDir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestTrainLossFalls(t *testing.T) {
 	}
 
 	// The JSONL log holds every event, in order.
-	f, err := os.Open(filepath.Join(res.RunDir, DefaultJSONLName))
+	f, err := os.Open(filepath.Join(res.RunDir, checkpoint.LogFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestTrainLossFalls(t *testing.T) {
 		t.Errorf("log has %d lines, %d events were observed", n, len(events))
 	}
 	var st status
-	b, _ := os.ReadFile(filepath.Join(res.RunDir, StatusFile))
+	b, _ := os.ReadFile(filepath.Join(res.RunDir, checkpoint.StatusFile))
 	if err := json.Unmarshal(b, &st); err != nil || st.State != StateFinished || st.Step != 30 {
 		t.Errorf("status.json %s: %v", b, err)
 	}
@@ -164,9 +164,9 @@ func steps(events []Event) []int64 {
 }
 
 // weightsOf reads every tensor of the newest checkpoint of a run.
-func weightsOf(t *testing.T, run string) (*asr.Checkpoint, map[string][]float32) {
+func weightsOf(t *testing.T, run string) (*checkpoint.Checkpoint, map[string][]float32) {
 	t.Helper()
-	ck, err := asr.LatestCheckpoint(run)
+	ck, err := checkpoint.Latest(run, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,7 +287,7 @@ func TestFreshAndForce(t *testing.T) {
 	if err != nil || res.ResumedFrom != 0 || res.Step != 3 {
 		t.Fatalf("--fresh --force: %+v, %v", res, err)
 	}
-	list, _ := asr.ListCheckpoints(cfg.Checkpoint.Dir)
+	list, _ := checkpoint.List(cfg.Checkpoint.Dir)
 	if len(list) != 1 || list[0].Step != 3 {
 		t.Errorf("after --fresh --force the run holds %v", list)
 	}
@@ -311,7 +311,7 @@ func TestCancelSavesAndStops(t *testing.T) {
 	if !res.Stopped || res.Finished || res.Step != 5 || res.Checkpoint == "" {
 		t.Fatalf("cancelled run: %+v", res)
 	}
-	ck, err := asr.LatestCheckpoint(cfg.Checkpoint.Dir)
+	ck, err := checkpoint.Latest(cfg.Checkpoint.Dir, nil)
 	if err != nil || ck.Manifest.Step != 5 {
 		t.Fatalf("checkpoint after cancel: %v, %v", ck, err)
 	}
@@ -330,7 +330,7 @@ func TestInitFromChecksTheModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	modelDir := filepath.Join(t.TempDir(), "model")
-	if _, err := asr.Export(src.Checkpoint.Dir, modelDir, asr.ExportOptions{}); err != nil {
+	if _, err := checkpoint.Export(src.Checkpoint.Dir, modelDir, checkpoint.ExportOptions{}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -462,7 +462,7 @@ func TestBFloat16TrainLossFalls(t *testing.T) {
 	if len(evals) != 1 || !(evals[0].Eval.Loss > 0) || math.IsInf(evals[0].Eval.Loss, 0) {
 		t.Errorf("evaluations %+v", evals)
 	}
-	ck, err := asr.LatestCheckpoint(res.RunDir)
+	ck, err := checkpoint.Latest(res.RunDir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -497,7 +497,7 @@ func TestBFloat16TrainLossFalls(t *testing.T) {
 	if res.ResumedFrom != 20 || res.Step != 24 {
 		t.Fatalf("resumed %+v", res)
 	}
-	if ck, err = asr.LatestCheckpoint(res.RunDir); err != nil || ck.Manifest.Step != 24 || ck.Manifest.Training.Precision != model.PrecisionFloat32 {
+	if ck, err = checkpoint.Latest(res.RunDir, nil); err != nil || ck.Manifest.Step != 24 || ck.Manifest.Training.Precision != model.PrecisionFloat32 {
 		t.Errorf("after resuming in float32: %v, %+v", err, ck)
 	}
 }

@@ -19,7 +19,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	gcontext "github.com/gomlx/gomlx/pkg/ml/context"
 
-	"github.com/asrkit/asrkit/asr"
+	"github.com/asrkit/asrkit/asr/checkpoint"
 	"github.com/asrkit/asrkit/asr/data"
 	"github.com/asrkit/asrkit/asr/features"
 	"github.com/asrkit/asrkit/asr/model"
@@ -30,10 +30,6 @@ import (
 // ErrRunExists is returned when Options.Fresh asks to start over in a run
 // directory that already holds checkpoints, without Options.Force.
 var ErrRunExists = errors.New("run directory already holds checkpoints")
-
-// StatusFile is the job status file of a run directory: the latest state
-// event, rewritten atomically at every state change and checkpoint.
-const StatusFile = "status.json"
 
 // maxNonFinite is the number of consecutive steps with a non-finite
 // gradient after which training gives up.
@@ -78,7 +74,7 @@ type Result struct {
 	// Checkpoint is the folder of the last checkpoint saved ("" if none).
 	Checkpoint string
 	// Eval is the last evaluation, nil if none ran.
-	Eval *asr.EvalMetrics
+	Eval *checkpoint.EvalMetrics
 	// Loss is the mean per-token training loss over this run's steps.
 	Loss float64
 	// AudioSeconds and Utterances count the training data of this run.
@@ -122,7 +118,7 @@ type trainer struct {
 	opt     adamW
 
 	gctx      *gcontext.Context
-	loader    *asr.Loader // weights being restored, until the first step
+	loader    *checkpoint.Loader // weights being restored, until the first step
 	stepExec  *gcontext.Exec
 	accExec   *gcontext.Exec
 	applyExec *gcontext.Exec
@@ -131,10 +127,10 @@ type trainer struct {
 
 	step, total int64
 	pos         data.Position
-	state       *asr.TrainingState
+	state       *checkpoint.TrainingState
 	lastLR      float64
-	lastEval    *asr.EvalMetrics
-	best        *asr.EvalMetrics
+	lastEval    *checkpoint.EvalMetrics
+	best        *checkpoint.EvalMetrics
 	lossSinceCk float64 // summed loss and tokens since the last checkpoint
 	tokSinceCk  float64
 	lastSaved   int64
@@ -208,8 +204,8 @@ func Run(ctx context.Context, cfg Config, opts Options) (res *Result, err error)
 
 // startPoint decides between resuming and starting over, and clears the
 // run directory for a forced fresh start.
-func (t *trainer) startPoint() (*asr.Checkpoint, error) {
-	list, err := asr.ListCheckpoints(t.runDir)
+func (t *trainer) startPoint() (*checkpoint.Checkpoint, error) {
+	list, err := checkpoint.List(t.runDir)
 	if err != nil {
 		return nil, err
 	}
@@ -222,13 +218,13 @@ func (t *trainer) startPoint() (*asr.Checkpoint, error) {
 				ErrRunExists, t.runDir, len(list), list[len(list)-1].Step)
 		}
 		old := filepath.Join(t.runDir, fmt.Sprintf(".old-checkpoints-%d", time.Now().UnixNano()))
-		if err := os.Rename(filepath.Join(t.runDir, asr.CheckpointsDir), old); err != nil {
+		if err := os.Rename(filepath.Join(t.runDir, checkpoint.CheckpointsDir), old); err != nil {
 			return nil, fmt.Errorf("train: %w", err)
 		}
 		if err := os.RemoveAll(old); err != nil {
 			return nil, fmt.Errorf("train: %w", err)
 		}
-		for _, f := range []string{t.jsonlPath(), filepath.Join(t.runDir, StatusFile)} {
+		for _, f := range []string{t.jsonlPath(), filepath.Join(t.runDir, checkpoint.StatusFile)} {
 			if f != "" {
 				if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
 					return nil, fmt.Errorf("train: %w", err)
@@ -241,7 +237,7 @@ func (t *trainer) startPoint() (*asr.Checkpoint, error) {
 	if len(list) == 0 {
 		return nil, nil
 	}
-	ck, err := asr.LatestCheckpoint(t.runDir)
+	ck, err := checkpoint.Latest(t.runDir, t.log)
 	if err != nil {
 		return nil, fmt.Errorf("train: cannot resume: %w (start over with --fresh --force)", err)
 	}
@@ -253,7 +249,7 @@ func (t *trainer) jsonlPath() string {
 	case "off":
 		return ""
 	case "":
-		return filepath.Join(t.runDir, DefaultJSONLName)
+		return filepath.Join(t.runDir, checkpoint.LogFile)
 	default:
 		return p
 	}
@@ -319,7 +315,7 @@ func (t *trainer) writeStatus(s State, msg string) {
 		st.Backend = t.binfo.String()
 	}
 	b, _ := json.MarshalIndent(st, "", "  ")
-	p := filepath.Join(t.runDir, StatusFile)
+	p := filepath.Join(t.runDir, checkpoint.StatusFile)
 	tmp := p + ".tmp"
 	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err == nil {
 		err = os.Rename(tmp, p)
@@ -331,7 +327,7 @@ func (t *trainer) writeStatus(s State, msg string) {
 
 // prepare creates the backend, prepares the data, restores or initialises
 // the state and builds the executors.
-func (t *trainer) prepare(ctx context.Context, resume *asr.Checkpoint) error {
+func (t *trainer) prepare(ctx context.Context, resume *checkpoint.Checkpoint) error {
 	var err error
 	if t.model, err = t.cfg.Model.Resolve(); err != nil {
 		return err
@@ -341,13 +337,13 @@ func (t *trainer) prepare(ctx context.Context, resume *asr.Checkpoint) error {
 
 	// The checkpoint to resume from, or the model to fine-tune, must fit
 	// this config before anything slow happens.
-	var init *asr.Checkpoint
+	var init *checkpoint.Checkpoint
 	if resume != nil {
 		if err := t.checkResume(resume); err != nil {
 			return err
 		}
 	} else if t.cfg.Train.InitFrom != "" {
-		if init, err = asr.OpenModel(t.cfg.Train.InitFrom); err != nil {
+		if init, err = checkpoint.OpenModel(t.cfg.Train.InitFrom, t.log); err != nil {
 			return fmt.Errorf("train: train.init_from: %w", err)
 		}
 		if err := t.checkInit(init); err != nil {
@@ -416,7 +412,7 @@ func (t *trainer) prepare(ctx context.Context, resume *asr.Checkpoint) error {
 	t.gctx = gcontext.New()
 	t.gctx.SetParam(gcontext.ParamInitialSeed, t.cfg.Train.Seed)
 	precision := t.cfg.Train.Precision
-	t.state = &asr.TrainingState{TotalSteps: t.total, Seed: t.cfg.Train.Seed, Precision: precision}
+	t.state = &checkpoint.TrainingState{TotalSteps: t.total, Seed: t.cfg.Train.Seed, Precision: precision}
 	switch {
 	case resume != nil:
 		if t.loader, err = resume.NewLoader(true); err != nil {
@@ -467,7 +463,7 @@ func (t *trainer) prepare(ctx context.Context, resume *asr.Checkpoint) error {
 	return nil
 }
 
-func pick(a, b *asr.Checkpoint) *asr.Checkpoint {
+func pick(a, b *checkpoint.Checkpoint) *checkpoint.Checkpoint {
 	if a != nil {
 		return a
 	}
@@ -494,7 +490,7 @@ func jsonEqual(a, b any) bool {
 
 // checkResume refuses a checkpoint of another model and warns about other
 // changes of the configuration.
-func (t *trainer) checkResume(ck *asr.Checkpoint) error {
+func (t *trainer) checkResume(ck *checkpoint.Checkpoint) error {
 	m := ck.Manifest
 	var errs []error
 	if !jsonEqual(m.Model, t.model) {
@@ -525,7 +521,7 @@ func (t *trainer) checkResume(ck *asr.Checkpoint) error {
 }
 
 // checkInit refuses to fine-tune a model whose inputs or outputs differ.
-func (t *trainer) checkInit(c *asr.Checkpoint) error {
+func (t *trainer) checkInit(c *checkpoint.Checkpoint) error {
 	m := c.Manifest
 	var errs []error
 	if !m.Vocabulary.Equal(t.vocab) {
@@ -551,20 +547,15 @@ func compact(v any) string {
 }
 
 // bestSoFar returns the best evaluation among the run's checkpoints.
-func (t *trainer) bestSoFar() *asr.EvalMetrics {
-	list, _ := asr.ListCheckpoints(t.runDir)
-	var best *asr.EvalMetrics
+func (t *trainer) bestSoFar() *checkpoint.EvalMetrics {
+	list, _ := checkpoint.List(t.runDir)
+	var best *checkpoint.EvalMetrics
 	for _, c := range list {
-		if c.Manifest != nil && c.Manifest.Metrics.Eval != nil && better(c.Manifest.Metrics.Eval, best) {
+		if c.Manifest != nil && checkpoint.CompareEval(c.Manifest.Metrics.Eval, best) <= 0 {
 			best = c.Manifest.Metrics.Eval
 		}
 	}
 	return best
-}
-
-// better reports whether a is at least as good as b (nil b: always).
-func better(a, b *asr.EvalMetrics) bool {
-	return b == nil || a.WER < b.WER || (a.WER == b.WER && a.CER <= b.CER)
 }
 
 // batchTensors turns a batch into the graph's four data inputs.
@@ -840,7 +831,7 @@ func (t *trainer) emitMetrics(iv *interval) {
 // save writes a checkpoint of the current step and applies the keep policy.
 func (t *trainer) save() error {
 	start := time.Now()
-	weights, state := asr.ModelVariables(t.gctx)
+	weights, state := checkpoint.ModelVariables(t.gctx)
 	for k := range state {
 		if strings.HasPrefix(k, "/"+AccumulatorScope+"/") {
 			delete(state, k)
@@ -852,14 +843,14 @@ func (t *trainer) save() error {
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
-	m := &asr.Manifest{
+	m := &checkpoint.Manifest{
 		Step:          t.step,
 		Model:         t.model,
 		Parameters:    model.CountParameters(t.gctx),
 		Features:      t.cfg.Features.WithDefaults(),
 		Normalization: t.norm,
 		Vocabulary:    t.vocab,
-		Metrics:       asr.Metrics{LearningRate: t.lastLR},
+		Metrics:       checkpoint.Metrics{LearningRate: t.lastLR},
 		Training:      &st,
 		Config:        cfgJSON,
 	}
@@ -869,15 +860,15 @@ func (t *trainer) save() error {
 	best := false
 	if t.lastEval != nil && t.lastEval.Step == t.step {
 		m.Metrics.Eval = t.lastEval
-		if better(t.lastEval, t.best) {
+		if checkpoint.CompareEval(t.lastEval, t.best) <= 0 { // newest among equals, as checkpoint.Best
 			t.best, best = t.lastEval, true
 		}
 	}
-	ck, err := asr.SaveCheckpoint(t.runDir, m, weights, state)
+	ck, err := checkpoint.Save(t.runDir, m, weights, state)
 	if err != nil {
 		return fmt.Errorf("train: saving checkpoint: %w", err)
 	}
-	removed, err := asr.PruneCheckpoints(t.runDir, t.cfg.Checkpoint.Keep, *t.cfg.Checkpoint.KeepBest)
+	removed, err := checkpoint.Prune(t.runDir, t.cfg.Checkpoint.Keep, *t.cfg.Checkpoint.KeepBest)
 	if err != nil {
 		t.log.Warn("cannot remove old checkpoints", "err", err)
 	}

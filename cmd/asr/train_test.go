@@ -16,7 +16,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/asrkit/asrkit/asr"
+	"github.com/asrkit/asrkit/asr/checkpoint"
 	"github.com/asrkit/asrkit/internal/testutil"
 )
 
@@ -134,7 +134,7 @@ func TestTrainInspectExport(t *testing.T) {
 	if err != nil || !strings.Contains(out, "kind model\n") || strings.Contains(out, "state.tensors") || !strings.Contains(out, "export best checkpoint") {
 		t.Errorf("inspect of the model: %v\n%s", err, out)
 	}
-	if _, err := asr.OpenModel(model); err != nil {
+	if _, err := checkpoint.OpenModel(model, nil); err != nil {
 		t.Errorf("OpenModel(exported): %v", err)
 	}
 }
@@ -226,7 +226,7 @@ func TestTrainSIGTERMSavesAndExitsZero(t *testing.T) {
 	if !strings.Contains(stdout.String(), "stopped at step") || !strings.Contains(rest.String(), "state=stopped") {
 		t.Errorf("stdout:\n%s\nstderr:\n%s", stdout, rest.String())
 	}
-	ck, err := asr.LatestCheckpoint(run)
+	ck, err := checkpoint.Latest(run, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +258,7 @@ func TestTrainKill9(t *testing.T) {
 		}
 		cmd.Wait()
 
-		list, err := asr.ListCheckpoints(run)
+		list, err := checkpoint.List(run)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -267,7 +267,7 @@ func TestTrainKill9(t *testing.T) {
 				t.Fatalf("round %d: a damaged checkpoint is visible: %v", round, info.Err)
 			}
 		}
-		ck, err := asr.LatestCheckpoint(run)
+		ck, err := checkpoint.Latest(run, nil)
 		if err != nil {
 			t.Fatalf("round %d: %v", round, err)
 		}

@@ -1,4 +1,4 @@
-package asr
+package checkpoint
 
 import (
 	"encoding/json"
@@ -95,10 +95,10 @@ type Manifest struct {
 
 // Decoding is the decoder a model directory asks for by default: beam
 // search of Beam prefixes, fused with the language model in the file LM of
-// the directory (normally [LMFile]) at LMWeight and WordBonus (as
-// [WithLM]). [Load] and [LoadDefault] use it unless given [WithLM],
-// [WithLanguageModel] or [WithoutLM]; [WithBeam] changes the width and
-// [WithLMWeights] the weights.
+// the directory (normally [LMFile]) at LMWeight (the scale of the language
+// model's natural-log probabilities) and WordBonus (added per word).
+// Package asr's Load and LoadDefault decode with it unless told otherwise
+// (see asr.WithLM and asr.WithoutLM).
 type Decoding struct {
 	Beam      int     `json:"beam,omitempty"`
 	LM        string  `json:"lm,omitempty"`
@@ -275,14 +275,14 @@ func readManifest(fsys fs.FS, dir string) (*Manifest, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("%w: %s has no %s", ErrNotModel, dir, ManifestFile)
 		}
-		return nil, fmt.Errorf("asr: %s: %w", path, err)
+		return nil, err
 	}
 	var m Manifest
 	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrCorruptCheckpoint, path, err)
+		return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, path, err)
 	}
 	if err := m.Validate(); err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrCorruptCheckpoint, path, err)
+		return nil, fmt.Errorf("%w: %s: %w", ErrCorrupt, path, err)
 	}
 	return &m, nil
 }
@@ -291,7 +291,7 @@ func readManifest(fsys fs.FS, dir string) (*Manifest, error) {
 func (m *Manifest) marshal() ([]byte, error) {
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
-		return nil, fmt.Errorf("asr: manifest: %w", err)
+		return nil, fmt.Errorf("manifest: %w", err)
 	}
 	return append(b, '\n'), nil
 }

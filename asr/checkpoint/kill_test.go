@@ -1,4 +1,4 @@
-package asr
+package checkpoint
 
 import (
 	"fmt"
@@ -33,16 +33,16 @@ func killWeights(step int64) (weights, state map[string]*tensors.Tensor) {
 
 func writeForever(run string) int {
 	start := int64(1)
-	if c, err := LatestCheckpoint(run); err == nil {
+	if c, err := Latest(run, nil); err == nil {
 		start = c.Manifest.Step + 1
 	}
 	for step := start; ; step++ {
 		w, s := killWeights(step)
-		if _, err := SaveCheckpoint(run, testManifest(step), w, s); err != nil {
+		if _, err := Save(run, testManifest(step), w, s); err != nil {
 			fmt.Fprintln(os.Stderr, "save:", err)
 			return 2
 		}
-		if _, err := PruneCheckpoints(run, 2, 0); err != nil {
+		if _, err := Prune(run, 2, 0); err != nil {
 			fmt.Fprintln(os.Stderr, "prune:", err)
 			return 2
 		}
@@ -81,7 +81,7 @@ func TestKillDuringSave(t *testing.T) {
 		}
 		kills++
 
-		list, err := ListCheckpoints(run)
+		list, err := List(run)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -93,7 +93,7 @@ func TestKillDuringSave(t *testing.T) {
 				t.Fatalf("after kill %d: damaged checkpoint visible: %v", kills, err)
 			}
 		}
-		c, err := LatestCheckpoint(run)
+		c, err := Latest(run, nil)
 		if err != nil {
 			if last == 0 {
 				continue // killed before the first save finished
