@@ -16,6 +16,7 @@
 //	    step-000002000/
 //	  train.jsonl            the training events, one JSON object per line (LogFile)
 //	  status.json            the job's latest state (StatusFile)
+//	  .lock                  held by the training process (LockFile)
 //
 // A checkpoint is one saved step. Each is written to a temporary folder,
 // synced and renamed into place ([Save]), so a crash at any instant, even

@@ -28,6 +28,9 @@ const (
 	// StatusFile is the job status file: the training job's latest state,
 	// rewritten atomically at every state change and checkpoint.
 	StatusFile = "status.json"
+	// LockFile is held (flock) by the one process training into the run
+	// directory.
+	LockFile = ".lock"
 )
 
 // StepDir returns the folder of the checkpoint of step in a run directory:

@@ -275,7 +275,7 @@ func (c *Cache) compute(u *Utterance, st os.FileInfo, prof *stageTimes, ws *scra
 		return m, nil, err
 	}
 	p := c.path(u.ID)
-	if err := writeFileAtomic(p, b); err != nil {
+	if err := writeCacheEntry(p, b); err != nil {
 		return m, nil, fmt.Errorf("cache: %w", err)
 	}
 	clock.lap(&prof.write)

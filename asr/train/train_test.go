@@ -283,13 +283,51 @@ func TestFreshAndForce(t *testing.T) {
 	if _, err := Run(context.Background(), cfg, Options{Fresh: true}); !errors.Is(err, ErrRunExists) {
 		t.Fatalf("--fresh over existing checkpoints: %v, want ErrRunExists", err)
 	}
+	// Files a user put into the run directory and its checkpoints folder,
+	// and an exported model directory there, survive --fresh --force: only
+	// what the trainer wrote is deleted.
+	run := cfg.Checkpoint.Dir
+	mine := map[string]string{
+		filepath.Join(run, checkpoint.CheckpointsDir, "NOTES.md"):        "my notes",
+		filepath.Join(run, checkpoint.CheckpointsDir, "keep", "a.txt"):   "a",
+		filepath.Join(run, checkpoint.CheckpointsDir, "step-best-by-me"): "not a checkpoint name",
+		filepath.Join(run, "results.txt"):                                "results",
+	}
+	for p, content := range mine {
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exported := filepath.Join(run, checkpoint.CheckpointsDir, "exported")
+	if _, err := checkpoint.Export(run, exported, checkpoint.ExportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	leftover := filepath.Join(run, checkpoint.CheckpointsDir, ".tmp-step-000000009-42")
+	os.MkdirAll(leftover, 0o755)
 	res, err = Run(context.Background(), cfg, Options{Fresh: true, Force: true, StopAtStep: 3})
 	if err != nil || res.ResumedFrom != 0 || res.Step != 3 {
 		t.Fatalf("--fresh --force: %+v, %v", res, err)
 	}
-	list, _ := checkpoint.List(cfg.Checkpoint.Dir)
+	list, _ := checkpoint.List(run)
 	if len(list) != 1 || list[0].Step != 3 {
 		t.Errorf("after --fresh --force the run holds %v", list)
+	}
+	for p, content := range mine {
+		if b, err := os.ReadFile(p); err != nil || string(b) != content {
+			t.Errorf("--fresh --force deleted or changed %s: %q, %v", p, b, err)
+		}
+	}
+	if _, err := checkpoint.Open(exported); err != nil {
+		t.Errorf("--fresh --force damaged a model directory inside the run: %v", err)
+	}
+	if _, err := os.Stat(leftover); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("an interrupted save's temporary folder survived --fresh --force: %v", err)
+	}
+	// The log restarted with this run: it holds one preparing state.
+	b, _ := os.ReadFile(filepath.Join(run, checkpoint.LogFile))
+	if n := strings.Count(string(b), `"state":"preparing"`); n != 1 {
+		t.Errorf("train.jsonl holds %d preparing states after --fresh --force, want 1 (a new log)", n)
 	}
 }
 

@@ -235,6 +235,39 @@ func TestTrainSIGTERMSavesAndExitsZero(t *testing.T) {
 	}
 }
 
+// TestTrainDoubleSIGTERMStillSaves: GNU timeout sends SIGTERM to the
+// process and to its process group, so a trainer can get two SIGTERMs at
+// once; a terminal's Ctrl+C pressed twice in a hurry does the same. A
+// repeat within the grace interval is the same request: the trainer still
+// finishes its step, saves and exits with status 0.
+func TestTrainDoubleSIGTERMStillSaves(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a training process")
+	}
+	cfg, run := trainConfig(t, "  steps: 400\n  eval_every: -1\n")
+	cmd, sc, stdout := startASR(t, "train", "--config", cfg)
+	waitFor(t, sc, "msg=train step=4 ")
+	for _, sig := range []os.Signal{syscall.SIGTERM, syscall.SIGTERM, syscall.SIGINT} {
+		if err := cmd.Process.Signal(sig); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	var rest strings.Builder
+	for sc.Scan() {
+		rest.WriteString(sc.Text() + "\n")
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("asr train after two SIGTERMs and a SIGINT at once: %v (it should have saved and exited 0)\n%s", err, rest.String())
+	}
+	if !strings.Contains(stdout.String(), "stopped at step") || !strings.Contains(rest.String(), "state=stopped") {
+		t.Errorf("stdout:\n%s\nstderr:\n%s", stdout, rest.String())
+	}
+	if ck, err := checkpoint.Latest(run, nil); err != nil || ck.Manifest.Step < 4 {
+		t.Errorf("checkpoint after the signals: %v, %v", ck, err)
+	}
+}
+
 // TestTrainKill9: a real training process that saves a checkpoint every
 // step is killed with SIGKILL at random moments, again and again. After
 // every kill the newest checkpoint must load, no damaged checkpoint may be
@@ -344,5 +377,26 @@ func TestGPUSmokeScript(t *testing.T) {
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "must be absolute") {
 		t.Errorf("relative plugin path: %v\n%s", err, out)
+	}
+}
+
+// TestStopper: the first stop signal saves, repeats within the window are
+// the same request, a signal after it quits.
+func TestStopper(t *testing.T) {
+	now := time.Unix(1000, 0)
+	s := stopper{window: 2 * time.Second, now: func() time.Time { return now }}
+	for _, tc := range []struct {
+		after time.Duration // since the previous signal
+		want  stopAction
+	}{
+		{0, stopSaving},
+		{5 * time.Millisecond, stopRepeat},
+		{time.Second, stopRepeat},
+		{1500 * time.Millisecond, stopQuit}, // 2.5 s after the first
+	} {
+		now = now.Add(tc.after)
+		if got := s.handle(); got != tc.want {
+			t.Errorf("signal %v after the previous one: %v, want %v", tc.after, got, tc.want)
+		}
 	}
 }

@@ -36,7 +36,32 @@ var ErrNotRegular = errors.New("not a regular file")
 // into it. The file gets perm (before the umask), or the permission bits
 // of the file it replaces. When write or any step fails, path is left as
 // it was and the temporary file is removed.
-func Write(path string, perm fs.FileMode, write func(w io.Writer) error) (err error) {
+func Write(path string, perm fs.FileMode, write func(w io.Writer) error) error {
+	return writeFile(path, perm, true, write)
+}
+
+// WriteFile is [Write] of the bytes data: os.WriteFile, atomically.
+func WriteFile(path string, data []byte, perm fs.FileMode) error {
+	return Write(path, perm, bytesWriter(data))
+}
+
+// ReplaceFile is [WriteFile] without the syncs: readers never see a part
+// of the file, and a crash of the process leaves the old or the new
+// content, but a crash of the operating system may leave the file empty
+// or missing. It is for files that can be computed again (cache entries),
+// where a sync per file would cost more than it saves.
+func ReplaceFile(path string, data []byte, perm fs.FileMode) error {
+	return writeFile(path, perm, false, bytesWriter(data))
+}
+
+func bytesWriter(data []byte) func(io.Writer) error {
+	return func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	}
+}
+
+func writeFile(path string, perm fs.FileMode, sync bool, write func(w io.Writer) error) (err error) {
 	path, err = resolve(path)
 	if err != nil {
 		return err
@@ -65,8 +90,10 @@ func Write(path string, perm fs.FileMode, write func(w io.Writer) error) (err er
 	if err := f.Chmod(perm); err != nil {
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		return err
+	if sync {
+		if err := f.Sync(); err != nil {
+			return err
+		}
 	}
 	if err := f.Close(); err != nil {
 		return err
@@ -74,15 +101,10 @@ func Write(path string, perm fs.FileMode, write func(w io.Writer) error) (err er
 	if err := os.Rename(tmp, path); err != nil {
 		return err
 	}
+	if !sync {
+		return nil
+	}
 	return SyncDir(dir)
-}
-
-// WriteFile is [Write] of the bytes data: os.WriteFile, atomically.
-func WriteFile(path string, data []byte, perm fs.FileMode) error {
-	return Write(path, perm, func(w io.Writer) error {
-		_, err := w.Write(data)
-		return err
-	})
 }
 
 // resolve follows symbolic links to the file they name, so that writing
