@@ -109,6 +109,7 @@ func (t *trainer) openLog() error {
 		return fmt.Errorf("train: log.jsonl: %w", err)
 	}
 	t.jsonl = f
+	t.jsonlOut = JSONLWriter(f, func(err error) { t.log.Warn("cannot write the training log", "path", p, "err", err) })
 	return nil
 }
 
@@ -119,8 +120,8 @@ func (t *trainer) closeLog() {
 }
 
 func (t *trainer) writeJSONL(e Event) {
-	if t.jsonl != nil {
-		JSONLWriter(t.jsonl)(e)
+	if t.jsonlOut != nil {
+		t.jsonlOut(e)
 	}
 }
 

@@ -93,13 +93,14 @@ func (r *Result) AudioSecondsPerSecond() float64 {
 
 // trainer is one run of Run.
 type trainer struct {
-	cfg     Config // defaults filled in
-	opts    Options
-	log     *slog.Logger
-	runDir  string
-	observe Observer
-	jsonl   *os.File
-	res     *Result
+	cfg      Config // defaults filled in
+	opts     Options
+	log      *slog.Logger
+	runDir   string
+	observe  Observer
+	jsonl    *os.File
+	jsonlOut Observer // writes to jsonl
+	res      *Result
 
 	backend backends.Backend
 	binfo   backend.Info
