@@ -116,7 +116,7 @@ func openDir(fsys fs.FS, dir string) (*Checkpoint, error) {
 func (c *Checkpoint) Verify() error {
 	for _, f := range c.Manifest.Files {
 		var err error
-		if f.Name == WeightsFile || f.Name == StateFile {
+		if isTensorFile(f.Name) {
 			_, err = c.readFile(f.Name)
 		} else {
 			// Other files (the language model) are only sized here: they
@@ -188,9 +188,11 @@ func (c *Checkpoint) readFile(name string) ([]tensorfile.Tensor, error) {
 // checkpoint has them, the optimizer and random-number state), keyed by
 // full variable path ("/model/output/weights").
 func (c *Checkpoint) Tensors(withState bool) (map[string]*tensors.Tensor, error) {
-	names := []string{WeightsFile}
-	if withState && c.HasState() {
-		names = append(names, StateFile)
+	var names []string
+	for _, f := range c.Manifest.Files {
+		if isWeightsFile(f.Name) || withState && isStateFile(f.Name) {
+			names = append(names, f.Name)
+		}
 	}
 	out := map[string]*tensors.Tensor{}
 	for _, n := range names {
@@ -216,7 +218,7 @@ func (c *Checkpoint) Tensors(withState bool) (map[string]*tensors.Tensor, error)
 // checkpoints do, model directories do not).
 func (c *Checkpoint) HasState() bool {
 	for _, f := range c.Manifest.Files {
-		if f.Name == StateFile {
+		if isStateFile(f.Name) {
 			return true
 		}
 	}

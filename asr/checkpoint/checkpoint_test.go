@@ -21,6 +21,7 @@ import (
 	"github.com/asrkit/asrkit/asr/features"
 	"github.com/asrkit/asrkit/asr/model"
 	"github.com/asrkit/asrkit/asr/text"
+	"github.com/asrkit/asrkit/internal/testutil"
 )
 
 // testManifest returns a valid checkpoint manifest for the tiny preset.
@@ -444,5 +445,51 @@ func TestOpenModelFS(t *testing.T) {
 	}
 	if _, err := OpenFS(nil, "."); err == nil {
 		t.Error("OpenFS(nil) succeeded")
+	}
+}
+
+// TestFormat1Directory opens a model directory of format version 1
+// (ASRKTF01 tensor files, testdata/models/tiny-cpu) and exports it as
+// format 2 (safetensors) with the same weights and provenance.
+func TestFormat1Directory(t *testing.T) {
+	old, err := Open(testutil.Path(t, "models", "tiny-cpu"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if old.Manifest.FormatVersion != 1 || old.Manifest.Files[0].Name != legacyWeightsFile {
+		t.Fatalf("testdata/models/tiny-cpu is no longer a format 1 directory: %+v", old.Manifest.Files)
+	}
+	want, err := old.Tensors(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "model")
+	if _, err := Export(old.Dir, out, ExportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Manifest.FormatVersion != FormatVersion || c.Manifest.Files[0].Name != WeightsFile {
+		t.Errorf("exported format %d, files %+v", c.Manifest.FormatVersion, c.Manifest.Files)
+	}
+	if b, _ := os.ReadFile(filepath.Join(out, WeightsFile)); len(b) < 8 || string(b[:8]) == "ASRKTF01" {
+		t.Errorf("%s is not a safetensors file", WeightsFile)
+	}
+	if x, y := old.Manifest.Export, c.Manifest.Export; !slices.Equal(x.Checkpoints, y.Checkpoints) || x.Averaged != y.Averaged || x.Source != y.Source {
+		t.Errorf("export provenance changed: %+v → %+v", x, y)
+	}
+	got, err := c.Tensors(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d tensors, want %d", len(got), len(want))
+	}
+	for k, w := range want {
+		if !slices.Equal(tensors.MustCopyFlatData[float32](got[k]), tensors.MustCopyFlatData[float32](w)) {
+			t.Errorf("tensor %s differs after the conversion", k)
+		}
 	}
 }

@@ -9,14 +9,14 @@
 //
 //	run/
 //	  checkpoints/
-//	    step-000001000/      one checkpoint per saved step (StepDir)
-//	      manifest.json      the Manifest: configs, vocabulary, normalisation, step, metrics, training state
-//	      weights.tensors    the model weights
-//	      state.tensors      optimizer moments and random-number state
+//	    step-000001000/          one checkpoint per saved step (StepDir)
+//	      manifest.json          the Manifest: configs, vocabulary, normalisation, step, metrics, training state
+//	      weights.safetensors    the model weights
+//	      state.safetensors      optimizer moments and random-number state
 //	    step-000002000/
-//	  train.jsonl            the training events, one JSON object per line (LogFile)
-//	  status.json            the job's latest state (StatusFile)
-//	  .lock                  held by the training process (LockFile)
+//	  train.jsonl                the training events, one JSON object per line (LogFile)
+//	  status.json                the job's latest state (StatusFile)
+//	  .lock                      held by the training process (LockFile)
 //
 // A checkpoint is one saved step. Each is written to a temporary folder,
 // synced and renamed into place ([Save]), so a crash at any instant, even
@@ -43,6 +43,13 @@
 // (features.Config), the global normalisation, the vocabulary, and the
 // full training configuration as JSON. Every tensor file is verified
 // (recorded size, checksums) when a directory is opened.
+//
+// Tensor files are safetensors (https://github.com/huggingface/safetensors):
+// Python's safetensors.numpy.load_file, numpy, or any safetensors reader
+// opens them; asrkit's CRC-32 of every tensor is in the header's
+// __metadata__ ("asrkit.crc32.<name>"). Directories of format version 1
+// (asrkit's former ASRKTF01 files, weights.tensors) are still read, and
+// exporting one writes the current format.
 //
 // # Loading weights into GoMLX
 //

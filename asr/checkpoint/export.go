@@ -133,7 +133,11 @@ func exportSource(src string, opts ExportOptions) (base *Checkpoint, weights map
 	if weights, err = base.Tensors(false); err != nil {
 		return nil, nil, nil, "", err
 	}
-	return base, weights, []int64{base.Manifest.Step}, runDir, nil
+	steps = []int64{base.Manifest.Step}
+	if x := base.Manifest.Export; base.Manifest.Kind == KindModel && x != nil && len(x.Checkpoints) > 0 {
+		steps = x.Checkpoints // a model directory re-exported: the same weights
+	}
+	return base, weights, steps, runDir, nil
 }
 
 // defaultAverage is checkpoint.average_last of the training config stored

@@ -17,24 +17,39 @@ import (
 
 // FormatVersion is the version of the checkpoint and model-directory format
 // written by this package. A manifest with a newer version is refused with
-// a clear error instead of being misread.
-const FormatVersion = 1
+// a clear error instead of being misread. Version 2 stores tensors as
+// safetensors files (WeightsFile, StateFile); version 1 directories, whose
+// tensor files are in asrkit's former ASRKTF01 format (weights.tensors,
+// state.tensors), are still read, and [Export] of one writes version 2.
+const FormatVersion = 2
 
 // File names inside a checkpoint or model directory.
 const (
 	// ManifestFile is the JSON manifest ([Manifest]).
 	ManifestFile = "manifest.json"
-	// WeightsFile holds the model weights: one tensor per variable under the
+	// WeightsFile holds the model weights, a safetensors file (readable
+	// from Python, numpy and other tools; see internal/tensorfile for the
+	// checksums in its metadata): one tensor per variable under the
 	// model's scope, named by its full GoMLX path ("/model/output/weights").
-	WeightsFile = "weights.tensors"
-	// StateFile holds the rest of the training state of a checkpoint: the
-	// optimizer's moments and the random-number generator state. Model
-	// directories have none.
-	StateFile = "state.tensors"
+	WeightsFile = "weights.safetensors"
+	// StateFile holds the rest of the training state of a checkpoint, a
+	// safetensors file: the optimizer's moments and the random-number
+	// generator state. Model directories have none.
+	StateFile = "state.safetensors"
 	// LMFile is the language model a model directory may carry (see
 	// [Decoding]): an ARPA file, gzip-compressed.
 	LMFile = "lm.arpa.gz"
+
+	// The tensor files of format version 1 (ASRKTF01), read only.
+	legacyWeightsFile = "weights.tensors"
+	legacyStateFile   = "state.tensors"
 )
+
+// isWeightsFile, isStateFile and isTensorFile tell the tensor files of a
+// directory of either format version.
+func isWeightsFile(name string) bool { return name == WeightsFile || name == legacyWeightsFile }
+func isStateFile(name string) bool   { return name == StateFile || name == legacyStateFile }
+func isTensorFile(name string) bool  { return isWeightsFile(name) || isStateFile(name) }
 
 // Kind says what a directory holds.
 type Kind string
@@ -227,7 +242,7 @@ func (m *Manifest) Validate() error {
 	}
 	hasWeights := false
 	for _, f := range m.Files {
-		if f.Name == WeightsFile {
+		if isWeightsFile(f.Name) {
 			hasWeights = true
 		}
 		if f.Name != filepath.Base(f.Name) || f.Name == "" || f.Name == "." || f.Name == ".." {

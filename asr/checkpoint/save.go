@@ -80,7 +80,7 @@ func writeDir(final string, m *Manifest, weights, state map[string]*tensors.Tens
 				return err
 			}
 			m.Files = append(m.Files, FileInfo{Name: f.name, Size: size})
-			testHook(strings.TrimSuffix(f.name, ".tensors"))
+			testHook(strings.TrimSuffix(f.name, filepath.Ext(f.name)))
 		}
 		for _, f := range extra {
 			if err := os.WriteFile(filepath.Join(tmp, f.name), f.data, 0o644); err != nil {

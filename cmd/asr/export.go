@@ -17,7 +17,7 @@ func init() {
 		Usage:     "write a model directory from a run directory (best checkpoint or an average), without optimizer state",
 		ArgsUsage: "RUN_DIR|CHECKPOINT_DIR",
 		Description: "Writes MODEL_DIR (--out): manifest.json (model, features, normalisation,\n" +
-			"vocabulary, training config, metrics) and weights.tensors. From a run directory\n" +
+			"vocabulary, training config, metrics) and weights.safetensors. From a run directory\n" +
 			"it takes the checkpoint with the lowest validation WER (the newest if none was\n" +
 			"evaluated), or, with --average K, the mean of the K newest checkpoints (default:\n" +
 			"the run's checkpoint.average_last). --float16 halves the size. With --lm the\n" +

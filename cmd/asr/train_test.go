@@ -101,7 +101,7 @@ func TestTrainInspectExport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"\nstep 8\n", "kind checkpoint\n", "model tiny: d_model", "eval step 8: WER", "file weights.tensors", "file state.tensors", "vocabulary 29 symbols"} {
+	for _, want := range []string{"\nstep 8\n", "kind checkpoint\n", "model tiny: d_model", "eval step 8: WER", "file weights.safetensors", "file state.safetensors", "vocabulary 29 symbols"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("inspect output lacks %q:\n%s", want, out)
 		}
@@ -131,7 +131,7 @@ func TestTrainInspectExport(t *testing.T) {
 		t.Errorf("export --average 0 --float16: %v\n%s", err, out)
 	}
 	out, err = runCmd(t, names, "checkpoint", "inspect", model)
-	if err != nil || !strings.Contains(out, "kind model\n") || strings.Contains(out, "state.tensors") || !strings.Contains(out, "export best checkpoint") {
+	if err != nil || !strings.Contains(out, "kind model\n") || strings.Contains(out, "state.safetensors") || !strings.Contains(out, "export best checkpoint") {
 		t.Errorf("inspect of the model: %v\n%s", err, out)
 	}
 	if _, err := checkpoint.OpenModel(model, nil); err != nil {
