@@ -97,6 +97,49 @@ func ExampleOpenFS() {
 	// checkpoints/step-000000200 200 wer 31.5% (Float32)[2 2]
 }
 
+// Export a run directory as a model directory: the mean of its two newest
+// checkpoints, in float16.
+func ExampleExport() {
+	run, err := os.MkdirTemp("", "run")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(run)
+	writeExampleRun(run)
+
+	out := filepath.Join(run, "model")
+	m, err := checkpoint.Export(run, out, checkpoint.ExportOptions{Average: 2, Float16: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(m.Manifest.Kind, m.Manifest.Export.Checkpoints, m.Manifest.Files[0].Name)
+	// Output:
+	// model [200 250] weights.safetensors
+}
+
+// Delete a run's checkpoints (what asr train --fresh --force does), and
+// nothing else: a file of one's own in the checkpoints folder stays.
+func ExampleRemoveCheckpoints() {
+	run, err := os.MkdirTemp("", "run")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(run)
+	writeExampleRun(run)
+	notes := filepath.Join(run, checkpoint.CheckpointsDir, "notes.txt")
+	os.WriteFile(notes, []byte("lr 3e-4 was too high\n"), 0o644)
+
+	n, err := checkpoint.RemoveCheckpoints(run)
+	if err != nil {
+		log.Fatal(err)
+	}
+	list, _ := checkpoint.List(run)
+	_, statErr := os.Stat(notes)
+	fmt.Println(n, "removed,", len(list), "left, notes kept:", statErr == nil)
+	// Output:
+	// 3 removed, 0 left, notes kept: true
+}
+
 func evalText(m *checkpoint.Manifest) string {
 	if m.Metrics.Eval == nil {
 		return "not evaluated"

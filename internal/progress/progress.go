@@ -141,9 +141,10 @@ func (b *Bar) Finish() {
 }
 
 // Close ends the bar's line where it stands, without filling it (a job
-// stopped early). Log lines then go below it.
+// stopped early); a finished bar is left as it is. Log lines then go below
+// it.
 func (b *Bar) Close() {
-	if b != nil {
+	if b != nil && !b.pb.IsFinished() {
 		b.pb.Exit()
 	}
 }

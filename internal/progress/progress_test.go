@@ -74,6 +74,14 @@ func TestCloseLeavesTheBarWhereItStands(t *testing.T) {
 	if len(lines) != 2 || !strings.Contains(lines[0], "40/100") || lines[1] != "stopped" {
 		t.Errorf("screen %q", lines)
 	}
+	// Closing a finished bar adds nothing.
+	out.Reset()
+	done := New(term, 2, Options{})
+	done.Set(2)
+	done.Close()
+	if lines := screen(out.String()); len(lines) != 1 || !strings.Contains(lines[0], "2/2") {
+		t.Errorf("finished then closed: %q", lines)
+	}
 	var nilBar *Bar
 	nilBar.Add(1) // a nil bar does nothing
 	nilBar.Finish()
