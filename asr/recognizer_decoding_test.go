@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/asrkit/asrkit/asr/checkpoint"
 	"github.com/asrkit/asrkit/internal/testutil"
 )
 
@@ -21,7 +22,7 @@ func TestWithDecoding(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "with-lm")
-	if _, err := Export(runDir, dir, ExportOptions{LM: arpa, Beam: 6, LMWeight: 0.7, WordBonus: 1.5}); err != nil {
+	if _, err := checkpoint.Export(runDir, dir, checkpoint.ExportOptions{LM: arpa, Beam: 6, LMWeight: 0.7, WordBonus: 1.5}); err != nil {
 		t.Fatal(err)
 	}
 	base, err := Load(dir, WithBackend("go"))

@@ -8,7 +8,6 @@ import (
 	"sync"
 
 	"github.com/asrkit/asrkit/api"
-	"github.com/asrkit/asrkit/asr/train"
 )
 
 // exportDir is the model directory that POST /v1/train/{id}/export
@@ -86,14 +85,8 @@ func (s *Server) export(id string, req api.ExportRequest) (api.ModelInfo, error)
 		return api.ModelInfo{}, s.jobs.notFound(id)
 	}
 	dir := s.jobs.dir(id)
-	average := 0
-	if req.Average != nil {
-		average = *req.Average
-	} else if cfg, err := train.LoadConfig(filepath.Join(dir, configFile)); err == nil {
-		average = cfg.Checkpoint.AverageLast
-	}
-	if average < 0 {
-		return api.ModelInfo{}, errorf(http.StatusBadRequest, "average %d must be 0 (the best checkpoint) or more", average)
+	if req.Average != nil && *req.Average < 0 {
+		return api.ModelInfo{}, errorf(http.StatusBadRequest, "average %d must be 0 (the best checkpoint) or more", *req.Average)
 	}
 	if !isRunDir(dir) {
 		return api.ModelInfo{}, errorf(http.StatusConflict, "training job %q has no checkpoint yet: nothing to export", id)
@@ -101,7 +94,7 @@ func (s *Server) export(id string, req api.ExportRequest) (api.ModelInfo, error)
 	s.exportMu.Lock()
 	defer s.exportMu.Unlock()
 	out := filepath.Join(dir, exportDir)
-	m, err := exportModel(dir, out, average, req.Float16)
+	m, err := exportModel(dir, out, req.Average, req.Float16)
 	switch {
 	case errors.Is(err, errNoCheckpoint):
 		return api.ModelInfo{}, errorf(http.StatusConflict, "%v", err)

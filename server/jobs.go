@@ -351,7 +351,7 @@ func (j *jobs) wait(c *child) {
 		{Type: train.EventState, Time: now, Step: sum.step, TotalSteps: sum.total, Epoch: sum.epoch, State: &train.StateInfo{State: train.StateFailed, Message: reason, RunDir: j.dir(c.id)}},
 	}
 	if f, err := os.OpenFile(filepath.Join(j.dir(c.id), eventsFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644); err == nil {
-		w := train.JSONLWriter(f)
+		w := train.JSONLWriter(f, func(err error) { j.s.log.Error("cannot record the job's failure in its log", "job", c.id, "err", err) })
 		for _, e := range events {
 			w(e)
 		}

@@ -2,7 +2,7 @@ package server
 
 import (
 	"github.com/asrkit/asrkit/asr"
-	"github.com/asrkit/asrkit/asr/train"
+	"github.com/asrkit/asrkit/asr/checkpoint"
 )
 
 // The library's run-directory, checkpoint and loading API, in one place:
@@ -12,46 +12,52 @@ import (
 
 // Files and folders of a run directory and of a model directory.
 const (
-	checkpointsDir = asr.CheckpointsDir
-	manifestFile   = asr.ManifestFile
-	eventsFile     = train.DefaultJSONLName // train.jsonl
-	statusFile     = train.StatusFile
-	lockFile       = train.LockFile
+	checkpointsDir = checkpoint.CheckpointsDir
+	manifestFile   = checkpoint.ManifestFile
+	eventsFile     = checkpoint.LogFile // train.jsonl
+	statusFile     = checkpoint.StatusFile
+	lockFile       = checkpoint.LockFile
 )
 
 // errNoCheckpoint is the library's "no usable checkpoint" error.
-var errNoCheckpoint = asr.ErrNoCheckpoint
+var errNoCheckpoint = checkpoint.ErrNoCheckpoint
 
 type (
-	manifest       = asr.Manifest
-	evalResult     = asr.EvalMetrics
-	checkpointInfo = asr.CheckpointInfo
+	manifest       = checkpoint.Manifest
+	evalResult     = checkpoint.EvalMetrics
+	checkpointInfo = checkpoint.Info
 )
 
 // isCheckpointKind reports whether a manifest is a run's checkpoint (not
 // an exported model directory).
-func isCheckpointKind(m *manifest) bool { return m.Kind == asr.KindCheckpoint }
+func isCheckpointKind(m *manifest) bool { return m.Kind == checkpoint.KindCheckpoint }
 
-func isRunDir(dir string) bool { return asr.IsRunDir(dir) }
+func isRunDir(dir string) bool { return checkpoint.IsRunDir(dir) }
 
-func listCheckpoints(runDir string) ([]checkpointInfo, error) { return asr.ListCheckpoints(runDir) }
+func listCheckpoints(runDir string) ([]checkpointInfo, error) { return checkpoint.List(runDir) }
 
 // bestStepOf is the step of the checkpoint that export and model loading
 // use: the library's best checkpoint (its files are verified).
 func bestStepOf(runDir string) (int64, error) {
-	ck, err := asr.BestCheckpoint(runDir)
+	ck, err := checkpoint.Best(runDir, nil)
 	if err != nil {
 		return 0, err
 	}
 	return ck.Manifest.Step, nil
 }
 
-func readManifest(dir string) (*manifest, error) { return asr.ReadManifest(dir) }
+func readManifest(dir string) (*manifest, error) { return checkpoint.ReadManifest(dir) }
 
 // exportModel writes a model directory at out from a run directory,
-// replacing an earlier export.
-func exportModel(runDir, out string, average int, float16 bool) (*manifest, error) {
-	ck, err := asr.Export(runDir, out, asr.ExportOptions{Average: average, Float16: float16, Overwrite: true})
+// replacing an earlier export. average is ExportRequest.Average: nil
+// follows the run's checkpoint.average_last, 0 or 1 exports the best
+// checkpoint, K >= 2 the mean of the K newest.
+func exportModel(runDir, out string, average *int, float16 bool) (*manifest, error) {
+	k := 0 // the library's default: the run's config
+	if average != nil {
+		k = max(*average, 1)
+	}
+	ck, err := checkpoint.Export(runDir, out, checkpoint.ExportOptions{Average: k, Float16: float16, Overwrite: true})
 	if err != nil {
 		return nil, err
 	}

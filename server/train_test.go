@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/asrkit/asrkit/api"
-	"github.com/asrkit/asrkit/asr"
+	"github.com/asrkit/asrkit/asr/checkpoint"
 	"github.com/asrkit/asrkit/asr/train"
 	"github.com/asrkit/asrkit/internal/testutil"
 	"github.com/asrkit/asrkit/server"
@@ -159,7 +159,7 @@ func TestTrainEventWireFormat(t *testing.T) {
 		{Type: train.EventState, Time: now, Step: 1, TotalSteps: 9, Epoch: 2, State: &train.StateInfo{State: train.StateTraining, Message: "m", RunDir: "/r", Backend: "go", Resumed: 4}},
 		{Type: train.EventMetrics, Time: now, Step: 2, TotalSteps: 9, Metrics: &train.Metrics{Loss: 1.5, LearningRate: 1e-3, GradNorm: 2, Steps: 3, SkippedSteps: 1,
 			Utterances: 4, AudioSeconds: 5, PaddedSeconds: 6, GFLOPS: 7, StepsPerSecond: 8, AudioSecondsPerSecond: 9, DataWait: 10, Elapsed: 11, ETA: 12}},
-		{Type: train.EventEval, Time: now, Step: 3, Eval: &train.EvalResult{EvalMetrics: asr.EvalMetrics{Step: 3, WER: 0.5, CER: 0.25, Loss: 2, Utterances: 4, Words: 20},
+		{Type: train.EventEval, Time: now, Step: 3, Eval: &train.EvalResult{EvalMetrics: checkpoint.EvalMetrics{Step: 3, WER: 0.5, CER: 0.25, Loss: 2, Utterances: 4, Words: 20},
 			Seconds: 1.5, Samples: []train.Sample{{ID: "a", Reference: "x y", Hypothesis: "x"}}}},
 		{Type: train.EventCheckpoint, Time: now, Step: 4, Checkpoint: &train.CheckpointInfo{Dir: "/r/c", Seconds: 0.5, Best: true, Removed: []string{"/r/old"}}},
 		{Type: train.EventCompile, Time: now, Step: 5, Compile: &train.CompileInfo{Graph: "train", BatchSize: 2, Frames: 192, Seconds: 0.3}},

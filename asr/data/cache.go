@@ -298,7 +298,7 @@ func (c *Cache) store(m entryMeta, x []float32, prof *stageTimes, clock *stopwat
 	if err != nil {
 		return m, nil, err
 	}
-	if err := writeFileAtomic(c.path(m.ID), b); err != nil {
+	if err := writeCacheEntry(c.path(m.ID), b); err != nil {
 		return m, nil, fmt.Errorf("cache: %w", err)
 	}
 	clock.lap(&prof.write)

@@ -45,7 +45,7 @@ type Options struct {
 	// Progress, when not nil, receives a progress bar while audio is checked
 	// and features are computed (pass os.Stderr when it is a terminal).
 	Progress io.Writer
-	// Logger receives progress and warnings. Nil means slog.Default().
+	// Logger receives progress and warnings. Nil means silence.
 	Logger *slog.Logger
 }
 
@@ -57,7 +57,7 @@ func (o Options) withDefaults() Options {
 		o.Vocabulary = text.DefaultVocabulary()
 	}
 	if o.Logger == nil {
-		o.Logger = slog.Default()
+		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	return o
 }
