@@ -471,9 +471,10 @@ type CheckpointList struct {
 // replacing an earlier export; the response's Name is what POST
 // /v1/models/load accepts.
 type ExportRequest struct {
-	// Average, when 2 or more, exports the mean of the newest checkpoints'
-	// weights instead of the best checkpoint. Nil uses the job's
-	// checkpoint.average_last.
+	// Average chooses the weights: 0 or 1 the best checkpoint (lowest
+	// validation WER), K >= 2 the mean of the K newest checkpoints' weights.
+	// Nil follows the job's checkpoint.average_last (the best checkpoint
+	// when it is unset).
 	Average *int `json:"average,omitempty"`
 	// Float16 stores the weights in half precision.
 	Float16 bool `json:"float16,omitempty"`
