@@ -173,6 +173,17 @@ func (c *Client) Train(ctx context.Context, config []byte, name string) (*Job, e
 	return &j, c.do(ctx, http.MethodPost, "/v1/train", q, "application/yaml", bytes.NewReader(config), &j)
 }
 
+// CheckTrain validates a training config as Train would, without starting
+// anything (POST /v1/train?dry_run=true).
+func (c *Client) CheckTrain(ctx context.Context, config []byte, name string) (*TrainCheck, error) {
+	q := url.Values{"dry_run": {"true"}}
+	if name != "" {
+		q.Set("name", name)
+	}
+	var tc TrainCheck
+	return &tc, c.do(ctx, http.MethodPost, "/v1/train", q, "application/yaml", bytes.NewReader(config), &tc)
+}
+
 // Jobs lists every training job (GET /v1/train).
 func (c *Client) Jobs(ctx context.Context) ([]Job, error) {
 	var l JobList

@@ -28,7 +28,7 @@
 //	POST /v1/transcribe                audio body or multipart "file" -> Transcript (or text, srt, vtt)
 //	GET  /v1/models                    -> Models
 //	POST /v1/models/load               LoadModelRequest -> ModelInfo
-//	POST /v1/train                     training config (YAML or JSON) -> Job (201)
+//	POST /v1/train                     training config (YAML or JSON) -> Job (201); ?dry_run=true -> TrainCheck
 //	GET  /v1/train                     -> JobList
 //	GET  /v1/train/{id}                -> Job
 //	POST /v1/train/{id}/stop           -> Job (202)

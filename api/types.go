@@ -289,6 +289,17 @@ type Job struct {
 	Checkpoint string `json:"checkpoint,omitempty"`
 }
 
+// TrainCheck is the response of POST /v1/train?dry_run=true: the config
+// is valid and the job could start (nothing was started or written).
+type TrainCheck struct {
+	// ID is the job's id, as the same request without dry_run would make it.
+	ID string `json:"id"`
+	// RunDir is the run directory it would train into.
+	RunDir string `json:"run_dir"`
+	// Config is the config the job would run (YAML, paths resolved).
+	Config string `json:"config"`
+}
+
 // JobList is the response of GET /v1/train: every job, newest first.
 type JobList struct {
 	Jobs []Job `json:"jobs"`

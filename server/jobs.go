@@ -268,6 +268,23 @@ func (j *jobs) create(raw []byte, name string) (api.Job, error) {
 	return j.describeLocked(id)
 }
 
+// check validates a posted config as create does, starting nothing.
+func (j *jobs) check(raw []byte, name string) (api.TrainCheck, error) {
+	id, cfg, err := j.s.prepareConfig(raw, name, j.exists)
+	if err != nil {
+		return api.TrainCheck{}, err
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.exists(id) {
+		return api.TrainCheck{}, errorf(http.StatusConflict, "training job %q exists already: resume it (POST /v1/train/%s/resume) or choose another name", id, id)
+	}
+	if err := j.checkCapacity(); err != nil {
+		return api.TrainCheck{}, err
+	}
+	return api.TrainCheck{ID: id, RunDir: j.dir(id), Config: string(cfg)}, nil
+}
+
 // spawn starts the training process of a job. j.mu must be held.
 func (j *jobs) spawn(id string) error {
 	dir := j.dir(id)

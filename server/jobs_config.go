@@ -108,6 +108,7 @@ func (s *Server) prepareConfig(raw []byte, name string, exists func(string) bool
 	runDir := filepath.Join(s.ckptDir, id)
 	setString(ensure(root, "checkpoint", "dir"), runDir)
 
+	blockStyle(root)
 	out, err := yaml.Marshal(&doc)
 	if err != nil {
 		return "", nil, fmt.Errorf("encoding the job's config: %w", err)
@@ -184,5 +185,27 @@ func scalar(n *yaml.Node) string {
 }
 
 func setString(n *yaml.Node, v string) {
-	n.Kind, n.Tag, n.Value, n.Style = yaml.ScalarNode, "!!str", v, yaml.DoubleQuotedStyle
+	n.Kind, n.Tag, n.Value, n.Style = yaml.ScalarNode, "!!str", v, 0
+}
+
+// blockStyle writes a config that came as JSON (or flow YAML) as block
+// YAML: mappings one key per line, scalars quoted only where needed;
+// lists of scalars stay on one line.
+func blockStyle(n *yaml.Node) {
+	switch n.Kind {
+	case yaml.MappingNode:
+		n.Style = 0
+	case yaml.ScalarNode:
+		n.Style = 0
+	case yaml.SequenceNode:
+		n.Style = yaml.FlowStyle
+		for _, c := range n.Content {
+			if c.Kind != yaml.ScalarNode {
+				n.Style = 0
+			}
+		}
+	}
+	for _, c := range n.Content {
+		blockStyle(c)
+	}
 }

@@ -62,6 +62,10 @@ func (s *Server) routes() http.Handler {
 				return
 			}
 		}
+		if dry, _ := strconv.ParseBool(r.URL.Query().Get("dry_run")); dry {
+			handle(http.StatusOK, func(*http.Request) (any, error) { return s.jobs.check(raw, name) })(w, r)
+			return
+		}
 		handle(http.StatusCreated, func(*http.Request) (any, error) { return s.jobs.create(raw, name) })(w, r)
 	})
 	mux.Handle("GET /v1/train", handle(http.StatusOK, func(*http.Request) (any, error) {

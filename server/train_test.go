@@ -92,6 +92,16 @@ func TestTrainJobFiles(t *testing.T) {
 	_ = srv
 	ctx := context.Background()
 	cfg := `{"datasets": {"ljspeech": {"path": "lj"}}, "train": {"steps": 3}, "checkpoint": {"dir": "json-job", "every": 1}}`
+	plan, err := c.CheckTrain(ctx, []byte(cfg), "")
+	if err != nil || plan.ID != "json-job" || !strings.Contains(plan.Config, "\n    dir: "+plan.RunDir+"\n") {
+		t.Fatalf("dry run: %v %+v", err, plan)
+	}
+	if list, _ := c.Jobs(ctx); len(list) != 0 {
+		t.Fatalf("a dry run made a job: %+v", list)
+	}
+	if _, err := c.CheckTrain(ctx, []byte("train:\n  stepz: 1\n"), ""); statusOf(err) != 400 || !strings.Contains(err.Error(), "config:2:3: train.stepz: unknown key") {
+		t.Errorf("dry run of a bad config: %v", err)
+	}
 	job, err := c.Train(ctx, []byte(cfg), "")
 	if err != nil {
 		t.Fatal(err)
