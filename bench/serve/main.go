@@ -278,7 +278,9 @@ func streamLoad(client *api.Client, bodies [][]byte, n int, seconds float64) {
 	)
 	total := int64(n) * int64(len(pcm))
 	done := make(chan struct{})
+	sampled := make(chan struct{})
 	go func() { // sample the heap at each quarter of the audio
+		defer close(sampled)
 		next := int64(1)
 		tick := time.NewTicker(100 * time.Millisecond)
 		defer tick.Stop()
@@ -336,8 +338,9 @@ func streamLoad(client *api.Client, bodies [][]byte, n int, seconds float64) {
 		}()
 	}
 	wg.Wait()
-	close(done)
 	wall := time.Since(start)
+	close(done)
+	<-sampled
 	audio := float64(n) * seconds
 	fmt.Printf("streams: %d sessions of %.0f s of audio (0.2 s chunks, each answered) in %.1f s: %.1f audio-s/s, %d final results, %d errors\n",
 		n, seconds, wall.Seconds(), audio/wall.Seconds(), finals, len(errs))
