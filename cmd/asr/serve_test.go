@@ -152,7 +152,7 @@ func TestServeTrainingLifecycle(t *testing.T) {
 	data, ckpt := serveRoots(t)
 	a := startServer(t, data, ckpt, false)
 	ctx := context.Background()
-	const steps = 12
+	const steps = 30 // enough that the restart below lands mid-training on a fast machine
 	job, err := a.client.Train(ctx, serveConfig(steps), "life")
 	if err != nil {
 		t.Fatal(err)
