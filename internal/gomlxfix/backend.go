@@ -7,9 +7,10 @@ import (
 	"slices"
 
 	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
+
+	"github.com/asrkit/asrkit/internal/simplego"
 )
 
 // addedOps are the operations the wrapper adds to the pure-Go backend.

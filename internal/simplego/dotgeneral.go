@@ -221,6 +221,15 @@ func execDotGeneral(backend *Backend, node *Node, inputs []*Buffer, _ []bool) (*
 	outputShape := node.shape
 	dtype := lhs.shape.DType
 	output := backend.getBufferForShape(outputShape)
+	if useGemm(backend, dtype) {
+		// asrkit: float32 and bfloat16 products run on internal/gemm
+		// (dotgeneral_gemm.go).
+		if err := execDotGeneralGemm(backend, lhs, rhs, params, output); err != nil {
+			backend.putBuffer(output)
+			return nil, err
+		}
+		return output, nil
+	}
 	output.Zeros()
 
 	// Problem size (per example of the batch):
