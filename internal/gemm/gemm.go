@@ -239,6 +239,19 @@ func (p *problem) packA(dst []float32, b, i0, rows, p0, depth int) {
 	for ir := 0; ir < rows; ir += mr {
 		panel := dst[ir*depth : (ir+mr)*depth]
 		valid := min(mr, rows-ir)
+		src := b*s.Batch + (i0+ir)*s.Row + p0*s.Col
+		if p.a32 != nil && valid == mr {
+			switch {
+			case s.Col == 1: // Row-major A: each row is contiguous in k.
+				packRows6(panel, p.a32, src, s.Row, depth)
+				continue
+			case s.Row == 1: // Column-major A: the mr values of each k are contiguous.
+				for kk := range depth {
+					*(*[mr]float32)(panel[kk*mr:]) = *(*[mr]float32)(p.a32[src+kk*s.Col:])
+				}
+				continue
+			}
+		}
 		for r := range mr {
 			if r >= valid {
 				for kk := range depth {
@@ -246,11 +259,10 @@ func (p *problem) packA(dst []float32, b, i0, rows, p0, depth int) {
 				}
 				continue
 			}
-			src := b*s.Batch + (i0+ir+r)*s.Row + p0*s.Col
 			if p.a32 != nil {
-				packLine32(panel[r:], mr, p.a32, src, s.Col, depth)
+				packLine32(panel[r:], mr, p.a32, src+r*s.Row, s.Col, depth)
 			} else {
-				packLine16(panel[r:], mr, p.a16, src, s.Col, depth)
+				packLine16(panel[r:], mr, p.a16, src+r*s.Row, s.Col, depth)
 			}
 		}
 	}
@@ -264,13 +276,18 @@ func (p *problem) packB(dst []float32, b, p0, depth, j0, cols int) {
 	for jr := 0; jr < cols; jr += nr {
 		panel := dst[jr*depth : (jr+nr)*depth]
 		valid := min(nr, cols-jr)
-		if s.Col == 1 && valid == nr && p.b32 != nil {
-			// Row-major B: nr contiguous values per k.
-			src := b*s.Batch + p0*s.Row + j0 + jr
-			for kk := range depth {
-				copy(panel[kk*nr:kk*nr+nr], p.b32[src+kk*s.Row:src+kk*s.Row+nr])
+		src := b*s.Batch + p0*s.Row + (j0+jr)*s.Col
+		if p.b32 != nil && valid == nr {
+			switch {
+			case s.Col == 1: // Row-major B: the nr values of each k are contiguous.
+				for kk := range depth {
+					*(*[nr]float32)(panel[kk*nr:]) = *(*[nr]float32)(p.b32[src+kk*s.Row:])
+				}
+				continue
+			case s.Row == 1: // Column-major B: each column is contiguous in k.
+				packCols16(panel, p.b32, src, s.Col, depth)
+				continue
 			}
-			continue
 		}
 		for c := range nr {
 			if c >= valid {
@@ -279,12 +296,44 @@ func (p *problem) packB(dst []float32, b, p0, depth, j0, cols int) {
 				}
 				continue
 			}
-			src := b*s.Batch + p0*s.Row + (j0+jr+c)*s.Col
 			if p.b32 != nil {
-				packLine32(panel[c:], nr, p.b32, src, s.Row, depth)
+				packLine32(panel[c:], nr, p.b32, src+c*s.Col, s.Row, depth)
 			} else {
-				packLine16(panel[c:], nr, p.b16, src, s.Row, depth)
+				packLine16(panel[c:], nr, p.b16, src+c*s.Col, s.Row, depth)
 			}
+		}
+	}
+}
+
+// packRows6 interleaves mr lines of n contiguous values, the first at
+// src[start], the next ld further each, into dst (mr values per index).
+func packRows6(dst []float32, src []float32, start, ld, n int) {
+	r0 := src[start : start+n]
+	r1 := src[start+ld : start+ld+n]
+	r2 := src[start+2*ld : start+2*ld+n]
+	r3 := src[start+3*ld : start+3*ld+n]
+	r4 := src[start+4*ld : start+4*ld+n]
+	r5 := src[start+5*ld : start+5*ld+n]
+	dst = dst[:n*mr]
+	for kk := range n {
+		d := (*[mr]float32)(dst[kk*mr:])
+		d[0], d[1], d[2], d[3], d[4], d[5] = r0[kk], r1[kk], r2[kk], r3[kk], r4[kk], r5[kk]
+	}
+}
+
+// packCols16 interleaves nr lines of n contiguous values, the first at
+// src[start], the next ld further each, into dst (nr values per index).
+func packCols16(dst []float32, src []float32, start, ld, n int) {
+	for c0 := 0; c0 < nr; c0 += 4 {
+		s := start + c0*ld
+		l0 := src[s : s+n]
+		l1 := src[s+ld : s+ld+n]
+		l2 := src[s+2*ld : s+2*ld+n]
+		l3 := src[s+3*ld : s+3*ld+n]
+		d := dst[c0 : c0+(n-1)*nr+4]
+		for kk := range n {
+			o := (*[4]float32)(d[kk*nr:])
+			o[0], o[1], o[2], o[3] = l0[kk], l1[kk], l2[kk], l3[kk]
 		}
 	}
 }
