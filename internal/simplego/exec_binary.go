@@ -37,6 +37,13 @@ type broadcastIterator struct {
 	targetDims  []int
 	isBroadcast []bool
 	strides     []int
+
+	// asrkit: a fast path along the last axis, where almost every call
+	// stays: innerLeft is the number of calls left before the last axis
+	// wraps around, and innerStep how far each moves (0 if the last axis
+	// is broadcast, else 1). perAxesIdx[rank-1] is only brought up to date
+	// when the axis wraps.
+	innerLeft, innerStep int
 }
 
 // newBroadcastIterator returns an iterator that allows one to iterate over the flat indices of a tensor that is being broadcast,
@@ -62,13 +69,36 @@ func newBroadcastIterator(fromShape, toShape shapes.Shape) *broadcastIterator {
 		stride *= fromShape.Dimensions[axis]
 		bi.isBroadcast[axis] = fromShape.Dimensions[axis] != toShape.Dimensions[axis]
 	}
+	if rank > 0 {
+		bi.innerLeft = toShape.Dimensions[rank-1] - 1
+		bi.innerStep = 1
+		if bi.isBroadcast[rank-1] {
+			bi.innerStep = 0
+		}
+	}
 	return bi
 }
 
 func (bi *broadcastIterator) Next() (flatIdx int) {
 	flatIdx = bi.flatIdx
+	if bi.innerLeft > 0 {
+		bi.innerLeft--
+		bi.flatIdx += bi.innerStep
+		return
+	}
+	bi.next()
+	return
+}
+
+// next moves past the end of the last axis (GoMLX's original Next).
+func (bi *broadcastIterator) next() {
 	bi.flatIdx++
 	rank := len(bi.perAxesIdx)
+	if rank == 0 {
+		return
+	}
+	bi.perAxesIdx[rank-1] = bi.targetDims[rank-1] - 1
+	bi.innerLeft = bi.targetDims[rank-1] - 1
 	for axis := rank - 1; axis >= 0; axis-- {
 		bi.perAxesIdx[axis]++
 		if bi.perAxesIdx[axis] < bi.targetDims[axis] {
