@@ -38,3 +38,33 @@ func BenchmarkBroadcastMul(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkReduceSum times sums of [8, 100, 144] over its last axis (as
+// layer normalisation does) and over its first two (as the gradient of a
+// bias does):
+//
+//	go test -run '^$' -bench ReduceSum ./internal/simplego
+func BenchmarkReduceSum(b *testing.B) {
+	backend, err := New("ops_sequential")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer backend.Finalize()
+	x := tensors.FromFlatDataAndDimensions(make([]float32, 8*100*144), 8, 100, 144)
+	for name, axes := range map[string][]int{"last axis": {2}, "first axes": {0, 1}} {
+		b.Run(name, func(b *testing.B) {
+			exec, err := graph.NewExec(backend, func(x *graph.Node) *graph.Node { return graph.ReduceSum(x, axes...) })
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer exec.Finalize()
+			for b.Loop() {
+				out, err := exec.Exec(x)
+				if err != nil {
+					b.Fatal(err)
+				}
+				out[0].FinalizeAll()
+			}
+		})
+	}
+}

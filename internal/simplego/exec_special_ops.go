@@ -2,6 +2,7 @@ package simplego
 
 import (
 	"encoding/binary"
+	"math"
 	"math/rand/v2"
 	"slices"
 
@@ -188,6 +189,9 @@ func execReduce(backend *Backend, node *Node, inputs []*Buffer, inputsOwned []bo
 	}
 	output := backend.getBuffer(node.shape.DType, node.shape.Size())
 	output.shape = node.shape
+	if reduceTrailingFloat32(node.opType, operand, output, reduceAxes) {
+		return output, nil
+	}
 	it := newReduceOutputIterator(operand.shape.Dimensions, reduceAxes)
 	dtype := output.shape.DType
 
@@ -223,12 +227,73 @@ func execReduce(backend *Backend, node *Node, inputs []*Buffer, inputsOwned []bo
 	return output, nil
 }
 
+// reduceTrailingFloat32 is asrkit's fast path of execReduce for float32
+// sums, maxima and minima over the last axes of the operand (as in layer
+// normalisation and softmax): each output element reduces one contiguous
+// run of the operand, accumulated in a register in the same order as the
+// generic code, so the results are identical. It returns false, doing
+// nothing, for the other reductions.
+func reduceTrailingFloat32(op backends.OpType, operand, output *Buffer, reduceAxes []int) bool {
+	if operand.shape.DType != dtypes.Float32 {
+		return false
+	}
+	if op != backends.OpTypeReduceSum && op != backends.OpTypeReduceMax && op != backends.OpTypeReduceMin {
+		return false
+	}
+	rank := operand.shape.Rank()
+	axes := slices.Sorted(slices.Values(reduceAxes))
+	for i, a := range axes {
+		if a != rank-len(axes)+i {
+			return false
+		}
+	}
+	in, out := operand.flat.([]float32), output.flat.([]float32)
+	if len(out) == 0 {
+		return true
+	}
+	run := len(in) / len(out)
+	if run == 0 {
+		// An empty axis is reduced: let the generic code write the initial values.
+		return false
+	}
+	for i := range out {
+		block := in[i*run : (i+1)*run]
+		var acc float32
+		switch op {
+		case backends.OpTypeReduceSum:
+			acc = 0
+			for _, v := range block {
+				acc += v
+			}
+		case backends.OpTypeReduceMax:
+			acc = float32(math.Inf(-1))
+			for _, v := range block {
+				acc = max(acc, v)
+			}
+		default:
+			acc = float32(math.Inf(1))
+			for _, v := range block {
+				acc = min(acc, v)
+			}
+		}
+		out[i] = acc
+	}
+	return true
+}
+
 type reduceOutputIterator struct {
 	flatIdx int // On the output tensor.
 
 	perAxisIdx    []int // On the operand tensor.
 	dimensions    []int // Of the operand tensor.
 	perAxisStride []int // It is set to 0 for the axes being reduced.
+
+	// asrkit: a fast path along the last axis, where almost every call
+	// stays: innerLeft is the number of calls left before the last axis
+	// wraps around, and innerStep how far each moves on the output (0 if
+	// the last axis is reduced, else 1). perAxisIdx[rank-1] is only brought
+	// up to date when the axis wraps.
+	innerLeft, innerStep int
 }
 
 func newReduceOutputIterator(dimensions []int, reduceAxes []int) *reduceOutputIterator {
@@ -253,13 +318,35 @@ func newReduceOutputIterator(dimensions []int, reduceAxes []int) *reduceOutputIt
 		it.perAxisStride[axis] = stride
 		stride = newStride
 	}
+	if inputRank > 0 {
+		it.innerLeft = dimensions[inputRank-1] - 1
+		it.innerStep = it.perAxisStride[inputRank-1]
+	}
 	return it
 }
 
-func (it *reduceOutputIterator) next() int {
-	returnIdx := it.flatIdx
+func (it *reduceOutputIterator) next() (returnIdx int) {
+	returnIdx = it.flatIdx
+	if it.innerLeft > 0 {
+		it.innerLeft--
+		it.flatIdx += it.innerStep
+		return
+	}
+	it.wrap()
+	return
+}
+
+// wrap moves past the end of the last axis (GoMLX's original next).
+func (it *reduceOutputIterator) wrap() {
+	rank := len(it.perAxisIdx)
+	if rank == 0 {
+		return
+	}
+	last := rank - 1
+	it.perAxisIdx[last] = it.dimensions[last] - 1
+	it.innerLeft = it.dimensions[last] - 1
 	// Move pointer.
-	for axis := len(it.perAxisIdx) - 1; axis >= 0; axis-- {
+	for axis := last; axis >= 0; axis-- {
 		it.perAxisIdx[axis]++
 		it.flatIdx += it.perAxisStride[axis]
 		if it.perAxisIdx[axis] < it.dimensions[axis] {
@@ -270,7 +357,6 @@ func (it *reduceOutputIterator) next() int {
 		it.perAxisIdx[axis] = 0
 		it.flatIdx -= it.perAxisStride[axis] * it.dimensions[axis]
 	}
-	return returnIdx
 }
 
 var reduceMaxDTypeMap = NewDTypeMap("ReduceMax")
