@@ -621,6 +621,11 @@ func execTranspose(backend *Backend, node *Node, inputs []*Buffer, inputsOwned [
 type transposeIterator struct {
 	flatIdx                                int
 	perAxisIdx, perAxisStrides, dimensions []int
+
+	// asrkit: a fast path along the operand's last axis, as in
+	// reduceOutputIterator: innerLeft calls are left before it wraps, each
+	// moving innerStep on the output.
+	innerLeft, innerStep int
 }
 
 // newTransposeIterator creates a dynamic iterator that yields output flat indices
@@ -651,15 +656,34 @@ func newTransposeIterator(operand shapes.Shape, permutations []int) *transposeIt
 		outputAxis := reversePermutations[operandAxis]
 		it.perAxisStrides[operandAxis] = stridesOnOutput[outputAxis]
 	}
+	if rank > 0 {
+		it.innerLeft = operand.Dimensions[rank-1] - 1
+		it.innerStep = it.perAxisStrides[rank-1]
+	}
 	return it
 }
 
-func (it *transposeIterator) next() int {
-	// Store current flatIdx first
-	nextFlatIdx := it.flatIdx
+func (it *transposeIterator) next() (nextFlatIdx int) {
+	nextFlatIdx = it.flatIdx
+	if it.innerLeft > 0 {
+		it.innerLeft--
+		it.flatIdx += it.innerStep
+		return
+	}
+	it.wrap()
+	return
+}
 
+// wrap moves past the end of the operand's last axis (GoMLX's original
+// next).
+func (it *transposeIterator) wrap() {
 	// Cache rank to avoid repeated len() calls
 	rank := len(it.perAxisIdx)
+	if rank == 0 {
+		return
+	}
+	it.perAxisIdx[rank-1] = it.dimensions[rank-1] - 1
+	it.innerLeft = it.dimensions[rank-1] - 1
 
 	// Use local variables for array access to avoid repeated indirection
 	perAxisIdx := it.perAxisIdx
@@ -672,13 +696,11 @@ func (it *transposeIterator) next() int {
 		it.flatIdx += perAxisStrides[axis]
 		if perAxisIdx[axis] < dimensions[axis] {
 			// We are done.
-			return nextFlatIdx
+			return
 		}
 		perAxisIdx[axis] = 0
 		it.flatIdx -= perAxisStrides[axis] * dimensions[axis]
 	}
-
-	return nextFlatIdx
 }
 
 var transposeDTypeMap = NewDTypeMap("Transpose")

@@ -162,3 +162,39 @@ func TestReduceTrailingFloat32(t *testing.T) {
 		t.Error("float64 took the fast path")
 	}
 }
+
+// TestTransposeIterator checks the output index of each operand element
+// against its definition for random shapes and permutations.
+func TestTransposeIterator(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for range 500 {
+		rank := r.IntN(5)
+		dims := make([]int, rank)
+		for a := range dims {
+			dims[a] = 1 + r.IntN(4)
+		}
+		perm := r.Perm(rank)
+		outDims := make([]int, rank)
+		for o, a := range perm {
+			outDims[o] = dims[a]
+		}
+		it := newTransposeIterator(shapes.Make(dtypes.Float32, dims...), perm)
+		idx := make([]int, rank)
+		for e := range shapes.Make(dtypes.Float32, dims...).Size() {
+			want := 0
+			for o, a := range perm {
+				want = want*outDims[o] + idx[a]
+			}
+			if got := it.next(); got != want {
+				t.Fatalf("dims %v, permutation %v: element %d (%v): output index %d, want %d", dims, perm, e, idx, got, want)
+			}
+			for a := rank - 1; a >= 0; a-- {
+				idx[a]++
+				if idx[a] < dims[a] {
+					break
+				}
+				idx[a] = 0
+			}
+		}
+	}
+}
