@@ -7,8 +7,12 @@ package gemm
 // start-up where the CPU has it (see kernel_amd64.go).
 var kernel = kernelGo
 
-// kernelName names the kernel in use, for documentation and benchmarks.
+// kernelName names the kernel in use (see [Kernel]).
 var kernelName = "go"
+
+// Kernel names the micro-kernel this process uses: "avx2" (amd64 assembly
+// with AVX2 and FMA) or "go" (portable Go).
+func Kernel() string { return kernelName }
 
 // kernelGo is the portable micro-kernel.
 func kernelGo(k int, a, b, c []float32, ldc int, accumulate bool) {

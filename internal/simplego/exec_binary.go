@@ -90,7 +90,8 @@ func (bi *broadcastIterator) Next() (flatIdx int) {
 	return
 }
 
-// next moves past the end of the last axis (GoMLX's original Next).
+// next moves past the end of the last axis (asrkit: GoMLX's original Next,
+// now only called at the end of a run of the last axis).
 func (bi *broadcastIterator) next() {
 	bi.flatIdx++
 	rank := len(bi.perAxesIdx)

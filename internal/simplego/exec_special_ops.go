@@ -189,7 +189,7 @@ func execReduce(backend *Backend, node *Node, inputs []*Buffer, inputsOwned []bo
 	}
 	output := backend.getBuffer(node.shape.DType, node.shape.Size())
 	output.shape = node.shape
-	if reduceTrailingFloat32(node.opType, operand, output, reduceAxes) {
+	if reduceTrailingFloat32(node.opType, operand, output, reduceAxes) { // asrkit: fast path.
 		return output, nil
 	}
 	it := newReduceOutputIterator(operand.shape.Dimensions, reduceAxes)
@@ -1635,6 +1635,7 @@ func execRNGBitGenerator(backend *Backend, node *Node, inputs []*Buffer, inputsO
 		panic(errors.Wrapf(err, "cannot update RNGBitGenerator state"))
 	}
 	if len(rngState) != 20 && string(rngState[:4]) != "pcg:" {
+		// asrkit: arguments put in the order of the format (go vet).
 		return nil, errors.Errorf("format of PCG random number generator changed (we got %d bytes starting with %q, we wanted 20 and starting with the string 'pcg:'), pls open an issue in GoMLX", len(rngState), rngState[:4])
 	}
 	stateFlat[0] = binary.LittleEndian.Uint64(rngState[4 : 4+8])

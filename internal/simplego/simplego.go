@@ -2,6 +2,10 @@
 //
 // It only implements the most popular dtypes and operations.
 // But generally, it's easy to add new ops, if you need, just open an issue in GoMLX.
+//
+// asrkit: this is asrkit's copy of the package of GoMLX v0.26.0, with
+// DotGeneral on internal/gemm and faster element-wise ops; README.md lists
+// the changes and why the copy exists.
 package simplego
 
 import (
@@ -15,6 +19,8 @@ import (
 	"github.com/pkg/errors"
 
 	"sync"
+
+	"github.com/asrkit/asrkit/internal/gemm"
 )
 
 // asrkit: the gen_*.go files were generated in GoMLX v0.26.0 by its
@@ -126,7 +132,8 @@ func (b *Backend) String() string { return BackendName }
 
 // Description is a longer description of the Backend that can be used to pretty-print.
 func (b *Backend) Description() string {
-	return "Simple Go Portable Backend"
+	// asrkit: says that this is asrkit's copy, and which matmul kernel runs.
+	return "Simple Go Portable Backend (asrkit's copy, " + gemm.Kernel() + " matmul kernel)"
 }
 
 // NumDevices return the number of devices available for this Backend.
