@@ -98,8 +98,11 @@ func TestFloat32AgainstReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for kname, kern := range kernels() {
 		for _, sh := range shapes {
-			for _, la := range layouts {
-				for _, lb := range layouts {
+			for ia, la := range layouts {
+				for ib, lb := range layouts {
+					if raceEnabled && (ia+ib)%3 != 0 {
+						continue // 6 of the 16 combinations, each layout at least once per side
+					}
 					for _, workers := range []int{1, 3} {
 						name := fmt.Sprintf("%s/%dx%dx%dx%d/a%v/b%v/w%d", kname, sh.batch, sh.m, sh.n, sh.k, la, lb, workers)
 						as, aBatch := la.strides(sh.m, sh.k)

@@ -1,3 +1,5 @@
+//go:build !purego
+
 #include "textflag.h"
 
 // func kernelAVX2Asm(k int, a, b, c *float32, ldc int, accumulate bool)
