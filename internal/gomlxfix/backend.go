@@ -28,8 +28,9 @@ type goBackend struct {
 }
 
 // NewGoBackend creates the pure-Go backend ("go": asrkit's copy of GoMLX's
-// simplego, internal/simplego) with the given simplego configuration (for example "parallelism=-1" or "ops_sequential";
-// "" for its defaults) and returns it with the fixes of this package.
+// simplego, internal/simplego) with the given simplego configuration (for
+// example "parallelism=-1" or "ops_sequential"; "" for its defaults) and
+// returns it with the fixes of this package.
 func NewGoBackend(config string) (backends.Backend, error) {
 	b, err := simplego.New(config)
 	if err != nil {
