@@ -1,5 +1,5 @@
 // Command asr is the asrkit command-line tool: feature extraction, training,
-// evaluation, transcription and the HTTP service. Each subcommand lives in a
+// evaluation and transcription. Each subcommand lives in a
 // file of its own and only fills a config struct and calls the library.
 package main
 
