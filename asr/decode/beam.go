@@ -14,11 +14,11 @@ import (
 
 // Defaults of [Beam].
 const (
-	DefaultWidth            = 8
+	DefaultWidth = 8
 	// MaxWidth is the widest beam a Beam accepts. Wider beams cost time and
 	// memory in proportion to their width and gain nothing measurable on a
 	// character CTC model (pyctcdecode's default is 100, NeMo's up to 256).
-	MaxWidth = 1024
+	MaxWidth                = 1024
 	DefaultTokenMinLogProb  = -5.0  // as pyctcdecode's token_min_logp
 	DefaultBeamPruneLogProb = -10.0 // as pyctcdecode's beam_prune_logp
 	DefaultLMWeight         = 0.5
