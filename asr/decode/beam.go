@@ -14,11 +14,7 @@ import (
 
 // Defaults of [Beam].
 const (
-	DefaultWidth = 8
-	// MaxWidth is the widest beam a Beam accepts. Wider beams cost time and
-	// memory in proportion to their width and gain nothing measurable on a
-	// character CTC model (pyctcdecode's default is 100, NeMo's up to 256).
-	MaxWidth                = 1024
+	DefaultWidth            = 8
 	DefaultTokenMinLogProb  = -5.0  // as pyctcdecode's token_min_logp
 	DefaultBeamPruneLogProb = -10.0 // as pyctcdecode's beam_prune_logp
 	DefaultLMWeight         = 0.5
@@ -28,6 +24,11 @@ const (
 	// after it has become unknown.
 	DefaultUnknownCharPenalty = -2.0
 )
+
+// MaxWidth is the widest beam a Beam accepts. Wider beams cost time and
+// memory in proportion to their width and gain nothing measurable on a
+// character CTC model (pyctcdecode's default is 100, NeMo's up to 256).
+const MaxWidth = 1024
 
 // Beam is CTC prefix beam search (Hannun et al. 2014), optionally fused
 // with a word n-gram language model. Its zero value searches 8 prefixes
