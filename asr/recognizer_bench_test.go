@@ -17,22 +17,24 @@ import (
 // twice: as it decodes by default, and greedily.
 func benchModels(b *testing.B) []struct {
 	name string
-	load func(opts ...Option) (*Recognizer, error)
+	load func(opts *Options) (*Recognizer, error)
 } {
 	type entry = struct {
 		name string
-		load func(opts ...Option) (*Recognizer, error)
+		load func(opts *Options) (*Recognizer, error)
 	}
 	var out []entry
 	if _, err := fs.Stat(bundled.FS(), ManifestFile); err == nil {
 		out = append(out, entry{"bundled", LoadDefault}) // with its default decoding (beam search and LM)
-		out = append(out, entry{"bundled-greedy", func(opts ...Option) (*Recognizer, error) {
-			return LoadDefault(append(opts, WithoutLM())...)
+		out = append(out, entry{"bundled-greedy", func(opts *Options) (*Recognizer, error) {
+			o := *opts
+			o.Decoding.NoLM = true
+			return LoadDefault(&o)
 		}})
 	}
 	for _, preset := range []string{"tiny", "small"} {
 		_, dir := randomModel(b, preset, 1, true)
-		out = append(out, entry{preset, func(opts ...Option) (*Recognizer, error) { return Load(dir, opts...) }})
+		out = append(out, entry{preset, func(opts *Options) (*Recognizer, error) { return Load(dir, opts) }})
 	}
 	return out
 }
@@ -60,7 +62,7 @@ func BenchmarkTranscribe(b *testing.B) {
 	audio := tenSeconds(b)
 	for _, m := range benchModels(b) {
 		b.Run(m.name, func(b *testing.B) {
-			r, err := m.load(WithBackend("go"))
+			r, err := m.load(&Options{Backend: "go"})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -87,7 +89,7 @@ func BenchmarkLoad(b *testing.B) {
 	for _, m := range benchModels(b) {
 		b.Run(m.name, func(b *testing.B) {
 			for b.Loop() {
-				r, err := m.load(WithBackend("go"))
+				r, err := m.load(&Options{Backend: "go"})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -103,7 +105,7 @@ func BenchmarkLoad(b *testing.B) {
 // cut), on the tiny model.
 func BenchmarkPartial(b *testing.B) {
 	_, dir := randomModel(b, "tiny", 1, true)
-	r, err := Load(dir, WithBackend("go"))
+	r, err := Load(dir, &Options{Backend: "go"})
 	if err != nil {
 		b.Fatal(err)
 	}

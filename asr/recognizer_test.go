@@ -2,6 +2,7 @@ package asr
 
 import (
 	"bytes"
+	"cmp"
 	gocontext "context"
 	"errors"
 	"fmt"
@@ -46,10 +47,10 @@ func clip16k(t testing.TB, path string) []float32 {
 }
 
 // loadRandom loads a random tiny model on the pure-Go backend.
-func loadRandom(t testing.TB, opts ...Option) *Recognizer {
+func loadRandom(t testing.TB) *Recognizer {
 	t.Helper()
 	_, dir := randomModel(t, "tiny", 1, false)
-	r, err := Load(dir, append([]Option{WithBackend("go")}, opts...)...)
+	r, err := Load(dir, &Options{Backend: "go"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +65,7 @@ func loadRandom(t testing.TB, opts ...Option) *Recognizer {
 // word times must change nothing.
 func TestTranscribeMatchesDirectPipeline(t *testing.T) {
 	runDir, _ := randomModel(t, "tiny", 2, false)
-	r, err := Load(runDir, WithBackend("go"))
+	r, err := Load(runDir, &Options{Backend: "go"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +161,7 @@ func TestModelDirectoryKinds(t *testing.T) {
 	x := clip16k(t, testutil.LJSpeechClips(t)[1])
 	var texts []string
 	for _, dir := range []string{runDir, modelDir, halfDir} {
-		r, err := Load(dir, WithBackend("go"))
+		r, err := Load(dir, &Options{Backend: "go"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -476,31 +477,34 @@ func TestLoadErrors(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		dir  string
-		opts []Option
+		opts Options
 		err  error
 		want string
 	}{
-		{"missing", filepath.Join(empty, "nope"), nil, fs.ErrNotExist, "nope"},
-		{"empty", empty, nil, ErrNotModel, "neither"},
-		{"mismatch", mismatch, nil, nil, "layer_02"},
-		{"shape mismatch", wider, nil, nil, "building the model that the manifest describes from its weights"},
-		{"backend", modelDir, []Option{WithBackend("tpu")}, nil, "unknown backend spec"},
-		{"beam", modelDir, []Option{WithBeam(-2)}, nil, "beam width -2"},
-		{"beam with lm", modelDir, []Option{WithBeam(-2), WithLM(goodLM, 0.5, 0)}, nil, "beam width -2"},
-		{"lm weight negative", modelDir, []Option{WithLM(goodLM, -1, 0)}, nil, "weight -1 must be finite"},
-		{"lm weight NaN", modelDir, []Option{WithLM(goodLM, math.NaN(), 0)}, nil, "weight NaN must be finite"},
-		{"word bonus Inf", modelDir, []Option{WithLM(goodLM, 0.5, math.Inf(1))}, nil, "word bonus +Inf must be finite"},
-		{"word bonus NaN without lm", modelDir, []Option{WithBeam(4), WithLMWeights(0, math.NaN())}, nil, "word bonus NaN"},
-		{"window", modelDir, []Option{WithWindow(3*time.Second, 2*time.Second)}, nil, "longer than twice the context"},
-		{"lm missing", modelDir, []Option{WithLM(filepath.Join(empty, "x.arpa"), 0, 0)}, fs.ErrNotExist, "language model"},
-		{"lm bad", runDir, []Option{WithLM(lmFile, 0.5, 1)}, nil, "language model"},
+		{"missing", filepath.Join(empty, "nope"), Options{}, fs.ErrNotExist, "nope"},
+		{"empty", empty, Options{}, ErrNotModel, "neither"},
+		{"mismatch", mismatch, Options{}, nil, "layer_02"},
+		{"shape mismatch", wider, Options{}, nil, "building the model that the manifest describes from its weights"},
+		{"backend", modelDir, Options{Backend: "tpu"}, nil, "unknown backend spec"},
+		{"beam", modelDir, Options{Decoding: DecodingOptions{Beam: -2}}, ErrOptions, "beam width -2"},
+		{"beam too wide", modelDir, Options{Decoding: DecodingOptions{Beam: math.MaxInt32}}, ErrOptions, "beam width 2147483647 is above the maximum, 1024"},
+		{"beam with lm", modelDir, Options{Decoding: DecodingOptions{Beam: -2, LM: goodLM, LMWeight: 0.5}}, ErrOptions, "beam width -2"},
+		{"lm weight negative", modelDir, Options{Decoding: DecodingOptions{LM: goodLM, LMWeight: -1}}, ErrOptions, "weight -1 must be finite"},
+		{"lm weight NaN", modelDir, Options{Decoding: DecodingOptions{LM: goodLM, LMWeight: math.NaN()}}, ErrOptions, "weight NaN must be finite"},
+		{"word bonus Inf", modelDir, Options{Decoding: DecodingOptions{LM: goodLM, LMWeight: 0.5, WordBonus: math.Inf(1)}}, ErrOptions, "word bonus +Inf must be finite"},
+		{"word bonus NaN without lm", modelDir, Options{Decoding: DecodingOptions{Beam: 4, WordBonus: math.NaN()}}, ErrOptions, "word bonus NaN"},
+		{"window", modelDir, Options{Window: 3 * time.Second, Context: 2 * time.Second}, ErrOptions, "longer than twice the context"},
+		{"lm missing", modelDir, Options{Decoding: DecodingOptions{LM: filepath.Join(empty, "x.arpa")}}, fs.ErrNotExist, "language model"},
+		{"lm bad", runDir, Options{Decoding: DecodingOptions{LM: lmFile, LMWeight: 0.5, WordBonus: 1}}, nil, "language model"},
 	} {
-		r, err := Load(c.dir, append([]Option{WithBackend("go")}, c.opts...)...)
+		c.opts.Backend = cmp.Or(c.opts.Backend, "go")
+		r, err := Load(c.dir, &c.opts)
 		if err == nil {
 			r.Close()
 		}
-		if err == nil || (c.err != nil && !errors.Is(err, c.err)) || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s: error %v, want %v containing %q", c.name, err, c.err, c.want)
+		var e *Error
+		if err == nil || (c.err != nil && !errors.Is(err, c.err)) || !strings.Contains(err.Error(), c.want) || !errors.As(err, &e) || e.Op != "load" || e.Path != c.dir {
+			t.Errorf("%s: error %v, want an *Error of load %s wrapping %v containing %q", c.name, err, c.dir, c.err, c.want)
 		}
 	}
 }
@@ -533,15 +537,15 @@ func TestBeamAndLM(t *testing.T) {
 	os.WriteFile(arpa, []byte("\\data\\\nngram 1=4\n\n\\1-grams:\n-0.5\t<s>\n-0.5\t</s>\n-0.5\t<unk>\n-0.5\tthe\n\n\\end\\\n"), 0o644)
 	x := clip16k(t, testutil.LJSpeechClips(t)[1])
 	for _, c := range []struct {
-		opts []Option
+		opts DecodingOptions
 		info string
 	}{
-		{[]Option{WithBeam(1)}, "greedy"},
-		{[]Option{WithBeam(4)}, "beam(width=4)"},
-		{[]Option{WithLM(arpa, 0, 0)}, "beam(width=8), lm order 1 weight 0.5"},
-		{[]Option{WithBeam(16), WithLM(arpa, 0.8, 1)}, "beam(width=16), lm order 1 weight 0.8"},
+		{DecodingOptions{Beam: 1}, "greedy"},
+		{DecodingOptions{Beam: 4}, "beam(width=4)"},
+		{DecodingOptions{LM: arpa}, "beam(width=8), lm order 1 weight 0.5"},
+		{DecodingOptions{Beam: 16, LM: arpa, LMWeight: 0.8, WordBonus: 1}, "beam(width=16), lm order 1 weight 0.8"},
 	} {
-		r, err := Load(dir, append([]Option{WithBackend("go")}, c.opts...)...)
+		r, err := Load(dir, &Options{Backend: "go", Decoding: c.opts})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -586,24 +590,25 @@ func TestModelDirectoryLM(t *testing.T) {
 	x := clip16k(t, testutil.LJSpeechClips(t)[1])
 	for _, c := range []struct {
 		dir  string
-		opts []Option
+		opts DecodingOptions
 		info string
 	}{
-		{dir, nil, "beam(width=6), lm order 1 weight 0.7"},
-		{again, nil, "beam(width=6), lm order 1 weight 0.7"},
-		{dir, []Option{WithBeam(3)}, "beam(width=3), lm order 1 weight 0.7"},
-		{dir, []Option{WithoutLM()}, "greedy"},
-		{dir, []Option{WithoutLM(), WithBeam(4)}, "beam(width=4)"},
-		{dir, []Option{WithLMWeights(0.2, 1)}, "beam(width=6), lm order 1 weight 0.2"},
-		{dir, []Option{WithLMWeights(0.9, 0), WithLM(arpa, 0.2, 0)}, "beam(width=8), lm order 1 weight 0.9"},
-		{dir, []Option{WithLM(arpa, 0.2, 0)}, "beam(width=8), lm order 1 weight 0.2"}, // the directory's settings go with its LM
+		{dir, DecodingOptions{}, "beam(width=6), lm order 1 weight 0.7"},
+		{again, DecodingOptions{}, "beam(width=6), lm order 1 weight 0.7"},
+		{dir, DecodingOptions{Beam: 3}, "beam(width=3), lm order 1 weight 0.7"},
+		{dir, DecodingOptions{NoLM: true}, "greedy"},
+		{dir, DecodingOptions{NoLM: true, Beam: 4}, "beam(width=4)"},
+		{dir, DecodingOptions{LMWeight: 0.2, WordBonus: 1}, "beam(width=6), lm order 1 weight 0.2"},
+		{dir, DecodingOptions{WordBonus: 1}, "beam(width=6), lm order 1 weight 0.5"}, // both weights replace the directory's
+		{dir, DecodingOptions{LMWeight: 0.9, LM: arpa}, "beam(width=8), lm order 1 weight 0.9"},
+		{dir, DecodingOptions{LM: arpa}, "beam(width=8), lm order 1 weight 0.5"}, // the directory's settings go with its LM
 	} {
-		r, err := Load(c.dir, append([]Option{WithBackend("go")}, c.opts...)...)
+		r, err := Load(c.dir, &Options{Backend: "go", Decoding: c.opts})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if r.Info().Decoder != c.info {
-			t.Errorf("%s %d options: decoder %q, want %q", filepath.Base(c.dir), len(c.opts), r.Info().Decoder, c.info)
+			t.Errorf("%s %+v: decoder %q, want %q", filepath.Base(c.dir), c.opts, r.Info().Decoder, c.info)
 		}
 		if _, err := r.Transcribe(gocontext.Background(), x, 16000); err != nil {
 			t.Error(err)
@@ -611,7 +616,7 @@ func TestModelDirectoryLM(t *testing.T) {
 		r.Close()
 	}
 
-	if _, err := Load(dir, WithBackend("go"), WithoutLM(), WithLMWeights(0.2, 0)); err == nil || !strings.Contains(err.Error(), "without a language model") {
+	if _, err := Load(dir, &Options{Backend: "go", Decoding: DecodingOptions{NoLM: true, LMWeight: 0.2}}); !errors.Is(err, ErrOptions) || !strings.Contains(err.Error(), "no language model to weigh") {
 		t.Errorf("an LM weight without an LM: %v", err)
 	}
 
@@ -621,7 +626,7 @@ func TestModelDirectoryLM(t *testing.T) {
 	if err := os.WriteFile(lmPath, gz[:len(gz)/2], 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Load(dir, WithBackend("go")); !errors.Is(err, ErrCorruptCheckpoint) || !strings.Contains(err.Error(), LMFile) {
+	if _, err := Load(dir, &Options{Backend: "go"}); !errors.Is(err, ErrCorruptCheckpoint) || !strings.Contains(err.Error(), LMFile) {
 		t.Errorf("truncated LM: %v", err)
 	}
 	garbled := bytes.Clone(gz)
@@ -629,11 +634,11 @@ func TestModelDirectoryLM(t *testing.T) {
 	if err := os.WriteFile(lmPath, garbled, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Load(dir, WithBackend("go")); !errors.Is(err, ErrCorruptCheckpoint) || !strings.Contains(err.Error(), LMFile) {
+	if _, err := Load(dir, &Options{Backend: "go"}); !errors.Is(err, ErrCorruptCheckpoint) || !strings.Contains(err.Error(), LMFile) {
 		t.Errorf("garbled LM: %v", err)
 	}
-	if r, err := Load(dir, WithBackend("go"), WithoutLM()); err != nil {
-		t.Errorf("WithoutLM still reads the damaged LM: %v", err)
+	if r, err := Load(dir, &Options{Backend: "go", Decoding: DecodingOptions{NoLM: true}}); err != nil {
+		t.Errorf("NoLM still reads the damaged LM: %v", err)
 	} else {
 		r.Close()
 	}
@@ -658,7 +663,7 @@ const (
 // LoadDefault must report ErrNoBundledModel.
 func TestLoadDefault(t *testing.T) {
 	_, statErr := fs.Stat(bundled.FS(), ManifestFile)
-	r, err := LoadDefault(WithBackend("go"))
+	r, err := LoadDefault(&Options{Backend: "go"})
 	if statErr != nil {
 		if !errors.Is(err, ErrNoBundledModel) {
 			t.Fatalf("no bundled model: LoadDefault gave %v, want ErrNoBundledModel", err)
@@ -672,13 +677,13 @@ func TestLoadDefault(t *testing.T) {
 	if r.Info().Dir != "" || r.Info().Manifest.Kind != KindModel {
 		t.Errorf("info %+v", r.Info())
 	}
-	greedy, err := LoadDefault(WithBackend("go"), WithoutLM())
+	greedy, err := LoadDefault(&Options{Backend: "go", Decoding: DecodingOptions{NoLM: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer greedy.Close()
 	if greedy.Info().Decoder != "greedy" {
-		t.Errorf("WithoutLM decoder %q", greedy.Info().Decoder)
+		t.Errorf("NoLM decoder %q", greedy.Info().Decoder)
 	}
 	rows, err := os.ReadFile(testutil.Path(t, "ljspeech", "metadata.csv"))
 	if err != nil {
@@ -726,7 +731,7 @@ func TestOpenFS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := newRecognizer("", c, loader, []Option{WithBackend("go")})
+	r, err := newRecognizer("", c, loader, &Options{Backend: "go"})
 	if err != nil {
 		t.Fatal(err)
 	}
