@@ -303,7 +303,7 @@ func TestToneNoPauseOverlapOnly(t *testing.T) {
 	}
 	samples, words, want := toneScript(t, 16000, phrases, nil)
 	for _, w := range []time.Duration{2 * time.Second, 3 * time.Second, 5 * time.Second} {
-		r, m := newToneRecognizer(t, Options{Window: w, Context: 480*time.Millisecond})
+		r, m := newToneRecognizer(t, Options{Window: w, Context: 480 * time.Millisecond})
 		res, err := r.Transcribe(context.Background(), samples, 16000)
 		if err != nil {
 			t.Fatal(err)
@@ -325,7 +325,7 @@ func TestToneResampled(t *testing.T) {
 	pauses := []time.Duration{time.Second, 600 * time.Millisecond, 400 * time.Millisecond, 2 * time.Second, 800 * time.Millisecond}
 	for _, rate := range []int{22050, 44100, 48000} {
 		samples, words, want := toneScript(t, rate, phrases, pauses)
-		r, _ := newToneRecognizer(t, Options{Window: 3*time.Second, Context: 800*time.Millisecond})
+		r, _ := newToneRecognizer(t, Options{Window: 3 * time.Second, Context: 800 * time.Millisecond})
 		res, err := r.Transcribe(context.Background(), samples, rate)
 		if err != nil {
 			t.Fatal(err)
