@@ -27,8 +27,10 @@ func ReadLJSpeech(dir string) ([]Utterance, []Problem, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	corpus := filepath.Base(filepath.Clean(dir))
 	for i := range utts {
 		utts[i].Audio = filepath.Join(dir, "wavs", utts[i].ID+".wav")
+		utts[i].Corpus = corpus
 	}
 	return utts, probs, nil
 }

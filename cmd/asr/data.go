@@ -272,8 +272,12 @@ func dataCheck(c *cli.Context, build bool) error {
 func writeBuild(w io.Writer, ds *data.Dataset) {
 	b := ds.Build
 	fmt.Fprintf(w, "cache:      %s\n", ds.Cache().Dir())
-	fmt.Fprintf(w, "build:      %d entries: %d computed (%d stale, %d corrupt), %d reused, in %s",
-		b.Utterances, b.Computed, b.Stale, b.Corrupt, b.Reused, b.Wall.Round(time.Millisecond))
+	fmt.Fprintf(w, "build:      %d entries: %d computed (%d stale, %d corrupt), %d reused",
+		b.Utterances, b.Computed, b.Stale, b.Corrupt, b.Reused)
+	if b.Augmented > 0 {
+		fmt.Fprintf(w, ", %d augmented copies computed", b.Augmented)
+	}
+	fmt.Fprintf(w, ", in %s", b.Wall.Round(time.Millisecond))
 	if b.Computed > 0 && b.Wall > 0 {
 		fmt.Fprintf(w, " (%.0fx real time)", b.AudioSeconds/b.Wall.Seconds())
 	}
