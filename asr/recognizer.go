@@ -348,14 +348,9 @@ func (r *Recognizer) transcribe(ctx context.Context, samples []float32, sampleRa
 // TranscribeFile transcribes an audio file (WAV, FLAC or MP3, recognised by
 // its content; see features.Decode), reading it a block at a time: memory
 // does not grow with its length. Stereo and multi-channel audio is mixed
-// down to mono. Errors are *[Error]s of Op "transcribe" with the file's
-// path.
+// down to mono. A progress callback in ctx ([WithProgress]) is called as
+// it goes. Errors are *[Error]s of Op "transcribe" with the file's path.
 func (r *Recognizer) TranscribeFile(ctx context.Context, path string) (Result, error) {
-	return r.transcribePath(ctx, path, nil)
-}
-
-// transcribePath transcribes a file with an optional progress callback.
-func (r *Recognizer) transcribePath(ctx context.Context, path string, progress func(Progress)) (Result, error) {
 	a, err := features.OpenAudio(path)
 	if err != nil {
 		var pe *fs.PathError
@@ -365,7 +360,7 @@ func (r *Recognizer) transcribePath(ctx context.Context, path string, progress f
 		return Result{}, &Error{Op: "transcribe", Path: path, Err: err}
 	}
 	defer a.Close()
-	res, err := r.transcribeAudio(ctx, a, progress)
+	res, err := r.transcribeAudio(ctx, a)
 	if err != nil {
 		return Result{}, &Error{Op: "transcribe", Path: path, Err: err}
 	}
@@ -375,13 +370,15 @@ func (r *Recognizer) transcribePath(ctx context.Context, path string, progress f
 // TranscribeReader transcribes an audio stream (an upload, standard input)
 // as it reads it, so that a stream of any length, even one that never
 // ends until it is closed, is transcribed in bounded memory. The format is
-// recognised by its magic bytes, never by a name or a content type.
+// recognised by its magic bytes, never by a name or a content type. A
+// progress callback in ctx ([WithProgress]) is called as it goes. Errors
+// are *[Error]s of Op "transcribe".
 func (r *Recognizer) TranscribeReader(ctx context.Context, rd io.Reader) (Result, error) {
 	a, err := features.NewAudioReader(rd)
 	if err != nil {
 		return Result{}, &Error{Op: "transcribe", Err: err}
 	}
-	res, err := r.transcribeAudio(ctx, a, nil)
+	res, err := r.transcribeAudio(ctx, a)
 	return res, wrapErr("transcribe", "", err)
 }
 
@@ -394,22 +391,25 @@ type Progress struct {
 	Total time.Duration
 }
 
-// TranscribeAudio transcribes audio from a features.AudioReader as it
-// reads it, a block of about half a second at a time, calling progress
-// (when not nil) after each block, so that a program can draw a progress
-// bar or stop early by cancelling ctx. It is what TranscribeFile and
-// TranscribeReader do; it does not close a. Errors are *[Error]s of Op
-// "transcribe".
-func (r *Recognizer) TranscribeAudio(ctx context.Context, a *features.AudioReader, progress func(Progress)) (Result, error) {
-	res, err := r.transcribeAudio(ctx, a, progress)
-	return res, wrapErr("transcribe", "", err)
+type progressKey struct{}
+
+// WithProgress returns a copy of ctx that makes [Recognizer.TranscribeFile]
+// and [Recognizer.TranscribeReader] call fn after each block of audio
+// (about half a second) they transcribe: for a progress bar, or a log of
+// a long job. fn runs on the transcribing goroutine; it should return
+// quickly. (The callback travels in the context, as net/http/httptrace's
+// hooks do, so that the methods keep their plain signatures.)
+func WithProgress(ctx context.Context, fn func(Progress)) context.Context {
+	return context.WithValue(ctx, progressKey{}, fn)
 }
 
-func (r *Recognizer) transcribeAudio(ctx context.Context, a *features.AudioReader, progress func(Progress)) (Result, error) {
+// transcribeAudio transcribes what a reads, a block at a time.
+func (r *Recognizer) transcribeAudio(ctx context.Context, a *features.AudioReader) (Result, error) {
 	if err := r.acquire(); err != nil {
 		return Result{}, err
 	}
 	defer r.mu.RUnlock()
+	progress, _ := ctx.Value(progressKey{}).(func(Progress))
 	rate := a.SampleRate()
 	s := r.NewStream()
 	if err := s.setRate(rate); err != nil {

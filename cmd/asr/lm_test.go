@@ -27,6 +27,7 @@ func runLM(t *testing.T, stdin string, args ...string) (string, error) {
 	cmd := lmCommand()
 	var out, errOut bytes.Buffer
 	app := &cli.App{Name: "asr", Commands: []*cli.Command{cmd}, Reader: strings.NewReader(stdin), Writer: &out, ErrWriter: &errOut, ExitErrHandler: func(*cli.Context, error) {}}
+	setUpErrors(app)
 	err := app.Run(reorderArgs(app, append([]string{"asr", "lm"}, args...)))
 	return out.String(), err
 }
@@ -77,7 +78,7 @@ func TestLMBuildNormalizesAndReadsMetadata(t *testing.T) {
 		}
 	}
 	// LJSpeech metadata: the normalised column is used.
-	if _, err := runLM(t, "", "build", testutil.Path(t, "ljspeech", "metadata.csv"), "--metadata", "--order", "2", "--out", out, "--discount-fallback"); err != nil {
+	if _, err := runLM(t, "", "build", testutil.Path(t, "ljspeech", "metadata.csv"), "--metadata", "--order", "2", "--out", out, "--discount-fallback", "--force"); err != nil {
 		t.Fatal(err)
 	}
 	m, err = lm.LoadARPA(out)
@@ -103,8 +104,8 @@ func TestLMBuildErrors(t *testing.T) {
 		{"bad order", "a b\n", []string{"build", "-", "--order", "0", "--out", out}, "order 0"},
 		{"too little text", "a b\n", []string{"build", "-", "--out", out}, "--discount-fallback"},
 		{"no sentences", "\n!!\n", []string{"build", "-", "--out", out}, "no sentences"},
-		{"bad metadata", "no pipes here\n", []string{"build", "-", "--metadata", "--out", out}, "-:1: not an id|text line"},
-		{"no output", "a b\n", []string{"build", "-"}, "out"},
+		{"bad metadata", "no pipes here\n", []string{"build", "-", "--metadata", "--out", out}, "standard input:1: not an id|text line"},
+		{"no output", "a b\n", []string{"build", "-"}, "missing --out; see 'asr lm build --help'"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
