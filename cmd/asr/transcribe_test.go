@@ -2,8 +2,8 @@ package main
 
 import (
 	"bytes"
-	"encoding/binary"
 	gocontext "context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
