@@ -79,12 +79,10 @@ func trainCommand(c *cli.Context) error {
 		opts.Logger = logger
 		opts.Observer = view.observe
 		opts.Progress = f
-		prev := slog.Default()
-		slog.SetDefault(logger)
-		defer slog.SetDefault(prev)
 		finish = view.finish
 	} else {
-		opts.Observer = train.LogEvents(slog.Default())
+		opts.Logger = appLogger(c)
+		opts.Observer = train.LogEvents(opts.Logger)
 	}
 
 	res, err := train.Run(ctx, cfg, opts)
