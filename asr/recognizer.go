@@ -108,7 +108,7 @@ func newRecognizer(dir string, c *Checkpoint, loader *Loader, opts *Options) (*R
 	}
 	log := opts.Logger
 	if log == nil {
-		log = slog.New(discardHandler{})
+		log = slog.New(slog.DiscardHandler)
 	}
 	bspec, source := backend.Resolve(opts.Backend, "")
 	be, binfo, err := backend.New(context.Background(), bspec)
@@ -144,15 +144,6 @@ func newRecognizer(dir string, c *Checkpoint, loader *Loader, opts *Options) (*R
 	}
 	return r, nil
 }
-
-// discardHandler is a slog.Handler that drops everything (the logger of a
-// Recognizer loaded without Options.Logger).
-type discardHandler struct{}
-
-func (discardHandler) Enabled(context.Context, slog.Level) bool  { return false }
-func (discardHandler) Handle(context.Context, slog.Record) error { return nil }
-func (d discardHandler) WithAttrs([]slog.Attr) slog.Handler      { return d }
-func (d discardHandler) WithGroup(string) slog.Handler           { return d }
 
 // resolveDecoding combines the Decoding options with the model directory's
 // own decoding settings (reading its language model when it is used).

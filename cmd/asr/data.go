@@ -150,7 +150,7 @@ func dataCheck(c *cli.Context, build bool) error {
 	if c.Bool("skip-invalid") {
 		f.Datasets.SkipInvalid = true
 	}
-	opts := data.Options{Features: f.Features, Subsampling: c.Int("subsampling")}
+	opts := data.Options{Features: f.Features, Subsampling: c.Int("subsampling"), Logger: appLogger(c)}
 	if term.IsTerminal(int(os.Stderr.Fd())) {
 		opts.Progress = os.Stderr
 	}
