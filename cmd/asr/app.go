@@ -150,8 +150,9 @@ func unknownCommand(cmds []*cli.Command, path string) cli.ActionFunc {
 		name := c.Args().First()
 		msg := fmt.Sprintf("%q is not a command of %s", name, path)
 		if cli.SuggestCommand != nil {
+			// It says "Did you mean "x"?".
 			if s := cli.SuggestCommand(cmds, name); s != "" {
-				msg += fmt.Sprintf(" (did you mean %q?)", s)
+				msg += " (" + strings.ToLower(s[:1]) + s[1:] + ")"
 			}
 		}
 		return &exitError{code: 2, err: fmt.Errorf("%s; see '%s --help'", msg, path)}

@@ -331,3 +331,135 @@ func TestTranscribeModelLM(t *testing.T) {
 		t.Errorf("--no-lm with --lm: %v", err)
 	}
 }
+
+// TestTranscribeFoldersFormatsAndOutputs: a folder stands for its audio
+// files; txt is text; tsv has a header and one row per caption; --out
+// never replaces an existing file without --force, and never an input.
+func TestTranscribeFoldersFormatsAndOutputs(t *testing.T) {
+	dir := randomModelDir(t)
+	clips := testutil.LJSpeechClips(t)
+	want := libraryTexts(t, dir, clips[1], clips[7])
+	folder := t.TempDir()
+	a, b := filepath.Join(folder, "a.wav"), filepath.Join(folder, "b.WAV")
+	os.WriteFile(a, mustRead(t, clips[1]), 0o644)
+	os.WriteFile(b, mustRead(t, clips[7]), 0o644)
+	os.WriteFile(filepath.Join(folder, "notes.md"), []byte("not audio"), 0o644)
+	os.Mkdir(filepath.Join(folder, "sub"), 0o755)
+	run := func(args ...string) (string, string, error) {
+		return runASR(t, nil, append([]string{"transcribe", "--model", dir, "--backend", "go"}, args...)...)
+	}
+
+	out, _, err := run(folder)
+	if wantOut := a + "\t" + want[0].Text + "\n" + b + "\t" + want[1].Text + "\n"; err != nil || out != wantOut {
+		t.Errorf("folder: %q, %v; want %q", out, err, wantOut)
+	}
+	if _, _, err := run(filepath.Join(folder, "sub")); err == nil || !strings.Contains(err.Error(), "holds no .wav, .flac, .mp3 files") {
+		t.Errorf("empty folder: %v", err)
+	}
+	if out, _, err := run("--format", "txt", a); err != nil || out != want[0].Text+"\n" {
+		t.Errorf("txt: %q, %v", out, err)
+	}
+	out, _, err = run("--format", "tsv", a)
+	var tsv bytes.Buffer
+	want[0].WriteTSV(&tsv)
+	if err != nil || out != tsv.String() || !strings.HasPrefix(out, "start\tend\ttext\n") {
+		t.Errorf("tsv: %q, %v; want %q", out, err, tsv.String())
+	}
+	out, _, err = run("-f", "tsv", a, b)
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); err != nil || lines[0] != "path\tstart\tend\ttext" || !strings.HasPrefix(lines[len(lines)-1], b+"\t") {
+		t.Errorf("tsv of two files: %q, %v", out, err)
+	}
+
+	// --out: written once, refused the second time, replaced with --force.
+	outDir := filepath.Join(t.TempDir(), "out")
+	if _, _, err := run("-o", outDir, a, b); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(outDir, "a.txt"), []byte("mine\n"), 0o644)
+	_, _, err = run("-o", outDir, a, b)
+	if err == nil || !strings.Contains(err.Error(), "2 output file(s) already exist") || !strings.Contains(err.Error(), "--force") {
+		t.Errorf("second run: %v", err)
+	}
+	if got := string(mustRead(t, filepath.Join(outDir, "a.txt"))); got != "mine\n" {
+		t.Errorf("a refused run changed a.txt to %q", got)
+	}
+	if _, _, err := run("-o", outDir, "--force", a, b); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(mustRead(t, filepath.Join(outDir, "a.txt"))); got != want[0].Text+"\n" {
+		t.Errorf("--force: a.txt is %q", got)
+	}
+
+	// An input whose output would replace it, even with --force: audio in
+	// a file named .txt (formats are recognised by content).
+	sneaky := filepath.Join(folder, "clip.txt")
+	os.WriteFile(sneaky, mustRead(t, clips[1]), 0o644)
+	_, _, err = run("-o", folder, "--force", sneaky)
+	if err == nil || !strings.Contains(err.Error(), "is also an input") {
+		t.Errorf("output over an input: %v", err)
+	}
+	if !bytes.Equal(mustRead(t, sneaky), mustRead(t, clips[1])) {
+		t.Error("the input was overwritten")
+	}
+}
+
+// TestTranscribeManifest transcribes a NeMo-style manifest into one with
+// pred_text, keeping each row's fields in order; a row whose audio is
+// missing gets an error field and the exit status is 1.
+func TestTranscribeManifest(t *testing.T) {
+	dir := randomModelDir(t)
+	clips := testutil.LJSpeechClips(t)
+	want := libraryTexts(t, dir, clips[1], clips[7])
+	tmp := t.TempDir()
+	os.WriteFile(filepath.Join(tmp, "b.wav"), mustRead(t, clips[7]), 0o644)
+	manifest := filepath.Join(tmp, "test.jsonl")
+	rows := fmt.Sprintf("{\"audio_filepath\": %q, \"duration\": 1.9, \"text\": \"in being comparatively modern\"}\n\n", clips[1]) +
+		"{\"audio_filepath\": \"b.wav\", \"text\": \"has never been surpassed\", \"pred_text\": \"old\"}\n" +
+		"{\"audio_filepath\": \"gone.wav\", \"text\": \"x\"}\n"
+	os.WriteFile(manifest, []byte(rows), 0o644)
+
+	out, _, err := runASR(t, nil, "transcribe", "--model", dir, "--backend", "go", manifest)
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != 1 || !strings.Contains(err.Error(), "1 of 3 rows") {
+		t.Errorf("error %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("output manifest:\n%s", out)
+	}
+	p0, _ := json.Marshal(want[0].Text)
+	if wantLine := fmt.Sprintf(`{"audio_filepath": %q, "duration": 1.9, "text": "in being comparatively modern", "pred_text": %s}`, clips[1], p0); lines[0] != wantLine {
+		t.Errorf("row 1:\n got %s\nwant %s", lines[0], wantLine)
+	}
+	var row map[string]any
+	if err := json.Unmarshal([]byte(lines[1]), &row); err != nil || row["pred_text"] != want[1].Text || row["audio_filepath"] != "b.wav" {
+		t.Errorf("row 2: %s (%v)", lines[1], err)
+	}
+	if err := json.Unmarshal([]byte(lines[2]), &row); err != nil || row["pred_text"] != "" || !strings.Contains(row["error"].(string), "gone.wav: no such file") {
+		t.Errorf("row 3: %s (%v)", lines[2], err)
+	}
+
+	// --out FILE; never the input manifest; --format does not apply.
+	pred := filepath.Join(tmp, "pred.jsonl")
+	if _, errOut, err := runASR(t, nil, "transcribe", "--model", dir, "--backend", "go", "-o", pred, manifest); !errors.As(err, &ee) || !strings.Contains(errOut, "pred.jsonl (3 rows)") {
+		t.Errorf("--out: %v, %q", err, errOut)
+	}
+	if got := string(mustRead(t, pred)); got != out {
+		t.Errorf("--out wrote\n%s\nstandard output had\n%s", got, out)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-o", manifest, "--force", manifest}, "is also an input"},
+		{[]string{"-o", pred, manifest}, "already exists; give --force"},
+		{[]string{"-o", tmp, manifest}, "is a folder"},
+		{[]string{"-f", "json", manifest}, "--format does not apply"},
+		{[]string{manifest, clips[1]}, "must be the only input"},
+	} {
+		_, _, err := runASR(t, nil, append([]string{"transcribe", "--model", dir}, c.args...)...)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: %v, want %q", c.args, err, c.want)
+		}
+	}
+}
