@@ -34,7 +34,7 @@ type ExportOptions struct {
 	// LM, when set, is an ARPA language model file (plain or
 	// gzip-compressed) that the model directory carries as [LMFile] and
 	// decodes with by default: beam search of Beam prefixes (0 means
-	// decode.DefaultWidth) with LMWeight and WordBonus (as [WithLM]). A
+	// decode.DefaultWidth) with LMWeight and WordBonus (as in [DecodingOptions]). A
 	// model directory exported from one that carries a language model keeps
 	// it, and its decoding settings, unless LM is set.
 	LM        string

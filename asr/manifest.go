@@ -96,9 +96,9 @@ type Manifest struct {
 // Decoding is the decoder a model directory asks for by default: beam
 // search of Beam prefixes, fused with the language model in the file LM of
 // the directory (normally [LMFile]) at LMWeight and WordBonus (as
-// [WithLM]). [Load] and [LoadDefault] use it unless given [WithLM],
-// [WithLanguageModel] or [WithoutLM]; [WithBeam] changes the width and
-// [WithLMWeights] the weights.
+// [DecodingOptions] says them). [Load] and [LoadDefault] use it unless
+// their DecodingOptions name another language model or NoLM; a Beam there
+// changes the width, and LMWeight or WordBonus the weights.
 type Decoding struct {
 	Beam      int     `json:"beam,omitempty"`
 	LM        string  `json:"lm,omitempty"`
