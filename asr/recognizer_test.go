@@ -3,9 +3,11 @@ package asr
 import (
 	"bytes"
 	"cmp"
+	"encoding/binary"
 	gocontext "context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math"
 	"math/rand/v2"
@@ -322,25 +324,30 @@ func TestPartialIsCheapAndConsistent(t *testing.T) {
 }
 
 // TestTenMinutesBoundedMemory transcribes ten minutes of speech (the
-// testdata clips over and over) and checks that the memory in use stays
+// testdata clips over and over) as a WAV stream whose header gives no
+// length (data size 0xFFFFFFFF, as a program writing to a pipe leaves it),
+// through TranscribeReader, and checks that the memory in use stays
 // bounded by the window, not the audio: the peak heap, sampled while it
-// runs, may grow by far less than ten minutes of features (190 MB for
-// 60,000 frames of 80 bands, before the attention matrices that a single
-// pass over 15,000 output frames would need: 3.6 GB per layer).
+// runs, may grow by far less than ten minutes of samples (38 MB as
+// float32, which decoding the whole stream first would hold) or of
+// features (190 MB for 60,000 frames of 80 bands), let alone the attention
+// matrices of one pass over 15,000 output frames (3.6 GB per layer).
 func TestTenMinutesBoundedMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("transcribes ten minutes of audio")
 	}
 	r := loadRandom(t)
-	var audio []float32
-	for len(audio) < 600*16000 {
-		for _, p := range testutil.LJSpeechClips(t) {
-			audio = append(audio, clip16k(t, p)...)
+	var pcm []byte
+	for _, p := range testutil.LJSpeechClips(t) {
+		for _, v := range clip16k(t, p) {
+			pcm = binary.LittleEndian.AppendUint16(pcm, uint16(int16(max(-32768, min(32767, v*32768)))))
 		}
 	}
-	audio = audio[:600*16000]
+	stream := func(seconds int) io.Reader {
+		return io.MultiReader(bytes.NewReader(streamingWAVHeader(16000)), &loopPCM{pcm: pcm, left: seconds * 32000})
+	}
 	// Warm the graph of a full window so that compilation is not counted.
-	if _, err := r.Transcribe(gocontext.Background(), audio[:20*16000], 16000); err != nil {
+	if _, err := r.TranscribeReader(gocontext.Background(), stream(20)); err != nil {
 		t.Fatal(err)
 	}
 	// Collect garbage eagerly, so that the heap in use follows the live
@@ -366,7 +373,7 @@ func TestTenMinutesBoundedMemory(t *testing.T) {
 		}
 	}()
 	start := time.Now()
-	res, err := r.Transcribe(gocontext.Background(), audio, 16000)
+	res, err := r.TranscribeReader(gocontext.Background(), stream(600))
 	close(done)
 	<-sampled
 	if err != nil {
@@ -382,6 +389,71 @@ func TestTenMinutesBoundedMemory(t *testing.T) {
 	}
 	if last := res.Words[len(res.Words)-1]; last.End > 10*time.Minute || last.End < 9*time.Minute {
 		t.Errorf("last word %+v", last)
+	}
+}
+
+// streamingWAVHeader is a 16-bit mono WAV header with the sizes
+// 0xFFFFFFFF that a program writing to a pipe leaves.
+func streamingWAVHeader(rate int) []byte {
+	var b bytes.Buffer
+	w := func(v any) { binary.Write(&b, binary.LittleEndian, v) }
+	b.WriteString("RIFF")
+	w(uint32(0xffffffff))
+	b.WriteString("WAVEfmt ")
+	w(uint32(16))
+	w(uint16(1))
+	w(uint16(1))
+	w(uint32(rate))
+	w(uint32(2 * rate))
+	w(uint16(2))
+	w(uint16(16))
+	b.WriteString("data")
+	w(uint32(0xffffffff))
+	return b.Bytes()
+}
+
+// loopPCM repeats pcm until left bytes have been read.
+type loopPCM struct {
+	pcm       []byte
+	pos, left int
+}
+
+func (l *loopPCM) Read(p []byte) (int, error) {
+	if l.left <= 0 {
+		return 0, io.EOF
+	}
+	n := copy(p[:min(len(p), l.left)], l.pcm[l.pos:])
+	l.pos = (l.pos + n) % len(l.pcm)
+	l.left -= n
+	return n, nil
+}
+
+// TestProgress: WithProgress reports the audio done, with the total the
+// header announces, after every block and up to the whole length.
+func TestProgress(t *testing.T) {
+	r := loadRandom(t)
+	clip := testutil.LJSpeechClips(t)[1]
+	var got []Progress
+	ctx := WithProgress(gocontext.Background(), func(p Progress) { got = append(got, p) })
+	res, err := r.TranscribeFile(ctx, clip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) < 3 || got[len(got)-1].Done != res.Duration || got[0].Total.Round(time.Millisecond) != res.Duration.Round(time.Millisecond) {
+		t.Errorf("progress %v for %v of audio", got, res.Duration)
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i].Done <= got[i-1].Done {
+			t.Errorf("progress went back: %v", got)
+		}
+	}
+	// Standard input: no total.
+	got = nil
+	if _, err := r.TranscribeReader(ctx, io.MultiReader(bytes.NewReader(streamingWAVHeader(16000)), &loopPCM{pcm: make([]byte, 3200), left: 64000})); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) == 0 || got[0].Total != 0 || got[len(got)-1].Done != 2*time.Second {
+		t.Errorf("stream progress %v", got)
 	}
 }
 
