@@ -3,8 +3,8 @@ package asr
 import (
 	"bytes"
 	"cmp"
-	"encoding/binary"
 	gocontext "context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
