@@ -170,3 +170,40 @@ func ExampleError() {
 	// transcribe missing.wav: no such file or directory
 	// true transcribe missing.wav true
 }
+
+// Report the progress of a long transcription (here to a log every
+// minute of audio); the callback travels in the context.
+func ExampleWithProgress() {
+	rec, err := asr.LoadDefault(nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer rec.Close()
+	next := time.Minute
+	ctx := asr.WithProgress(context.Background(), func(p asr.Progress) {
+		if p.Done >= next {
+			log.Printf("%v of %v transcribed", p.Done.Round(time.Second), p.Total.Round(time.Second))
+			next += time.Minute
+		}
+	})
+	res, err := rec.TranscribeFile(ctx, "lecture.wav") // read and transcribed a block at a time
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(res.Text)
+}
+
+// Transcribe standard input as it arrives (a stream that ends when its
+// writer closes it), in bounded memory whatever its length.
+func ExampleRecognizer_TranscribeReader() {
+	rec, err := asr.LoadDefault(nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer rec.Close()
+	res, err := rec.TranscribeReader(context.Background(), os.Stdin)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(res.Text)
+}
