@@ -2,6 +2,7 @@ package asr
 
 import (
 	gocontext "context"
+	"fmt"
 	"io/fs"
 	"testing"
 	"time"
@@ -102,43 +103,49 @@ func BenchmarkLoad(b *testing.B) {
 // BenchmarkPartial times what a live stream costs per half second of
 // audio: AcceptWaveform of 0.5 s then Partial, over a stream of 30 s of
 // speech (so the tail the model reruns grows and shrinks as windows are
-// cut), on the tiny model.
+// cut), on the tiny model: with cuts only at full windows (the default)
+// and with Options.EndpointInterval at 500 ms (what a live service sets:
+// it also cuts at pauses, so the tail stays short).
 func BenchmarkPartial(b *testing.B) {
 	_, dir := randomModel(b, "tiny", 1, true)
-	r, err := Load(dir, &Options{Backend: "go"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer r.Close()
 	var audio []float32
 	for _, p := range testutil.LJSpeechClips(b)[:4] {
 		audio = append(audio, clip16k(b, p)...)
 	}
-	const half = 8000
-	ctx := gocontext.Background()
-	// Compile every graph length first.
-	for n := 1; n <= r.window; n += 64 {
-		if _, err := r.am.logProbs(ctx, make([]float32, n*80), n); err != nil {
-			b.Fatal(err)
-		}
+	for _, interval := range []time.Duration{0, 500 * time.Millisecond} {
+		b.Run(fmt.Sprintf("interval=%v", interval), func(b *testing.B) {
+			r, err := Load(dir, &Options{Backend: "go", EndpointInterval: interval})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer r.Close()
+			const half = 8000
+			ctx := gocontext.Background()
+			// Compile every graph length first.
+			for n := 1; n <= r.window; n += 64 {
+				if _, err := r.am.logProbs(ctx, make([]float32, n*80), n); err != nil {
+					b.Fatal(err)
+				}
+			}
+			var s *Stream
+			pos := len(audio)
+			var tail time.Duration
+			b.ResetTimer()
+			for b.Loop() {
+				if pos+half > len(audio) {
+					s, pos = r.NewStream(), 0
+				}
+				if err := s.AcceptWaveform(ctx, 16000, audio[pos:pos+half]); err != nil {
+					b.Fatal(err)
+				}
+				pos += half
+				if _, err := s.Partial(ctx); err != nil {
+					b.Fatal(err)
+				}
+				tail += time.Duration(s.total-s.ws) * 10 * time.Millisecond
+			}
+			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/partial")
+			b.ReportMetric(tail.Seconds()/float64(b.N), "tail-s")
+		})
 	}
-	var s *Stream
-	pos := len(audio)
-	var tail time.Duration
-	b.ResetTimer()
-	for b.Loop() {
-		if pos+half > len(audio) {
-			s, pos = r.NewStream(), 0
-		}
-		if err := s.AcceptWaveform(ctx, 16000, audio[pos:pos+half]); err != nil {
-			b.Fatal(err)
-		}
-		pos += half
-		if _, err := s.Partial(ctx); err != nil {
-			b.Fatal(err)
-		}
-		tail += time.Duration(s.total-s.ws) * 10 * time.Millisecond
-	}
-	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/partial")
-	b.ReportMetric(tail.Seconds()/float64(b.N), "tail-s")
 }
