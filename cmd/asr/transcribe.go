@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -47,7 +48,8 @@ func transcribeCommand() *cli.Command {
 			"asr is used. Long recordings and standard input are read and transcribed as they\n" +
 			"come, in bounded memory; on a terminal a progress bar shows on standard error.\n" +
 			"A file that cannot be read or transcribed is reported on standard error and the\n" +
-			"others are still transcribed; the exit status is then 1.\n\n" +
+			"others are still transcribed; the exit status is then 1. Ctrl+C while standard\n" +
+			"input is read ends it there: what came is transcribed and printed (again: stop).\n\n" +
 			"A NeMo-style JSONL manifest (MANIFEST.jsonl: one {\"audio_filepath\": ...} object\n" +
 			"per line) is transcribed row by row into a manifest with a \"pred_text\" field,\n" +
 			"written to standard output or --out FILE.\n\n" +
@@ -80,6 +82,58 @@ type transcribeJob struct {
 	progress io.Writer // a terminal for progress bars, or nil
 	several  bool
 	outputs  map[string]string // input path → output file, with --out
+	endStdin chan struct{}     // closed by the first interrupt while standard input is read
+	onStdin  atomic.Bool       // standard input is being read
+}
+
+// interrupts handles Ctrl+C: while standard input is being transcribed,
+// the first one ends it as if it had ended (what was heard is transcribed
+// and printed: a live stream is stopped this way); otherwise, or the
+// second time, it stops the command.
+func (j *transcribeJob) interrupts(parent context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(parent)
+	j.endStdin = make(chan struct{})
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt)
+	go func() {
+		ended := false
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-sigs:
+			}
+			if j.onStdin.Load() && !ended {
+				ended = true
+				close(j.endStdin)
+				fmt.Fprintln(j.stderr, "asr: interrupt: ending standard input here (again to stop)")
+				continue
+			}
+			cancel()
+			if ended {
+				// The input may be blocked in a read that only new data ends.
+				fmt.Fprintln(j.stderr, "asr: interrupted")
+				os.Exit(130)
+			}
+		}
+	}()
+	return ctx, func() { signal.Stop(sigs); cancel() }
+}
+
+// endableReader reads r until end is closed, then reports the end of the
+// input.
+type endableReader struct {
+	r   io.Reader
+	end <-chan struct{}
+}
+
+func (e endableReader) Read(p []byte) (int, error) {
+	select {
+	case <-e.end:
+		return 0, io.EOF
+	default:
+	}
+	return e.r.Read(p)
 }
 
 func transcribeAction(c *cli.Context) error {
@@ -121,7 +175,7 @@ func transcribeAction(c *cli.Context) error {
 	}
 	job.progress = progressWriter(c)
 
-	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt)
+	ctx, stop := job.interrupts(c.Context)
 	defer stop()
 	start := time.Now()
 	rec, err := loadRecognizer(c)
@@ -247,7 +301,13 @@ func (j *transcribeJob) file(ctx context.Context, rec *asr.Recognizer, path stri
 		err error
 	)
 	if path == "-" {
-		res, err = rec.TranscribeReader(ctx, j.stdin)
+		in := j.stdin
+		if j.endStdin != nil {
+			in = endableReader{r: j.stdin, end: j.endStdin}
+		}
+		j.onStdin.Store(true)
+		res, err = rec.TranscribeReader(ctx, in)
+		j.onStdin.Store(false)
 		var e *asr.Error
 		if errors.As(err, &e) {
 			err = fmt.Errorf("transcribe standard input: %w", e.Err)
