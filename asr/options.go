@@ -50,17 +50,18 @@ type Options struct {
 	// Memory while transcribing grows with the window, never with the
 	// length of the audio.
 	Window, Context time.Duration
-	// EndpointInterval, when positive, makes the recogniser look for a
-	// pause this often (in audio time), besides when a window is full: a
-	// pause followed by a second of audio then cuts the audio there, so
-	// the words before it become final, and a [Stream] reports an
+	// EndpointInterval, when positive, makes the recogniser run the model
+	// this often (in audio time) on the audio since the last cut, besides
+	// when a window is full, and cut at a pause followed by a second of
+	// audio: the words before it become final, and a [Stream] reports an
 	// [Stream.Endpoint], about a second after the pause rather than when
-	// the window fills up (up to [DefaultWindow] later). Each look runs the
-	// model on the audio since the last cut, so it costs transcription
-	// time (Transcribe included: it cuts the same way, so that a stream
-	// and a whole-file transcription of the same audio give the same
-	// text). Zero, the default, cuts only at full windows: right for
-	// batch transcription. Live captioning wants 500 ms to 1 s.
+	// the window fills up (up to [DefaultWindow] later). [Stream.Partial]
+	// then decodes the output of the last run instead of running the model
+	// itself. Each run costs transcription time, in Transcribe too (it cuts
+	// the same way, so that a stream and a whole-file transcription of the
+	// same audio give the same words). Zero, the default, runs the model
+	// only on full windows: right for batch transcription. Live captioning
+	// wants 500 ms.
 	EndpointInterval time.Duration
 	// Logger receives what loading has to say: the backend chosen and why
 	// (at the debug level) and a GPU that could not be used (a warning).

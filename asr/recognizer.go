@@ -45,7 +45,6 @@ type Recognizer struct {
 	pause      int // output frames of blank (or space) that make a pause
 	maxPending int // output frames of final log-probs held before decoding
 	check      int // input frames between looks for a pause (Options.EndpointInterval), 0 for none
-	minCheck   int // input frames a look needs since the last cut (a pause and the audio after it)
 
 	mu     sync.RWMutex // held for reading by every call, for writing by Close
 	closed bool
@@ -209,8 +208,7 @@ func assemble(dir string, m *Manifest, am acousticModel, spec decoderSpec, opts 
 		return nil, fmt.Errorf("%w: window %v must be longer than twice the context %v (by at least %v)", ErrOptions, window, ctxt, r.frameDur)
 	}
 	if opts.EndpointInterval > 0 {
-		r.check = max(1, toFrames(opts.EndpointInterval)/model.SubsamplingFactor) * model.SubsamplingFactor
-		r.minCheck = toFrames(pauseLength + endpointContext)
+		r.check = max(model.SubsamplingFactor, toFrames(opts.EndpointInterval))
 	}
 	r.pause = max(1, int(pauseLength/r.frameDur))
 	r.maxPending = max(r.window/model.SubsamplingFactor, int(maxPendingAudio/r.frameDur))

@@ -36,10 +36,10 @@ import (
 // Where the audio is cut depends only on the audio, never on the chunks it
 // came in or on the Partial calls made: the words that Endpoint and Finish
 // return are those that [Recognizer.Transcribe] gives for the same
-// samples. Partial runs the model on the audio since the last cut (at most
-// one window) and changes nothing else: tens of milliseconds for the
-// bundled model on the pure-Go backend, cheap enough to call every half
-// second.
+// samples. Partial changes nothing: it decodes the output of the last
+// look for a pause (with Options.EndpointInterval, so a live stream costs
+// one model run per interval however often Partial is called), or else
+// runs the model on the audio since the last cut (at most one window).
 //
 // A Stream is not safe for concurrent use; a Recognizer serves any number
 // of Streams at once.
@@ -68,9 +68,10 @@ type Stream struct {
 	taken    int    // words[:taken] have been returned by Endpoint
 	endpoint int    // words[:endpoint] end at a pause
 
-	partialAt  int // total when partial was computed, -1 if none
+	partialAt  int // total (runs, with Options.EndpointInterval) when partialRes was computed, -1 if none
 	partialRes Result
-	nextCheck  int // global input frame of the next look for a pause (Options.EndpointInterval)
+	nextCheck  int       // global input frame of the next look for a pause (Options.EndpointInterval)
+	tentative  []float32 // the last run's log-probs after the final ones (from output frame keepFrom)
 
 	// runs counts model runs, for tests.
 	runs int
@@ -194,10 +195,8 @@ func (s *Stream) process(ctx context.Context) error {
 			if s.nextCheck < full && s.nextCheck <= s.total {
 				at := s.nextCheck
 				s.nextCheck += s.r.check
-				if at-s.ws >= s.r.minCheck {
-					if err := s.run(ctx, runCheck, at); err != nil {
-						return err
-					}
+				if err := s.run(ctx, runCheck, at); err != nil {
+					return err
 				}
 				continue
 			}
@@ -213,9 +212,13 @@ func (s *Stream) process(ctx context.Context) error {
 
 // Partial returns the transcript so far: the words not yet taken by
 // Endpoint, including tentative ones that later audio may still change.
-// It runs the model on the audio since the last cut, unless no audio came
-// since the previous Partial, and changes nothing that later results
-// depend on. Errors are *[Error]s of Op "stream".
+// It changes nothing that later results depend on. Without
+// Options.EndpointInterval it runs the model on the audio since the last
+// cut (unless no audio came since the previous Partial); with it, the
+// stream has run the model at the last look for a pause, and Partial only
+// decodes that run's output: its words then reach the last look (at most
+// one interval behind the audio accepted), at no model cost. Errors are
+// *[Error]s of Op "stream".
 func (s *Stream) Partial(ctx context.Context) (Result, error) {
 	if err := s.begin(); err != nil {
 		return Result{}, wrapErr("stream", "", err)
@@ -226,19 +229,29 @@ func (s *Stream) Partial(ctx context.Context) (Result, error) {
 }
 
 func (s *Stream) partial(ctx context.Context) (Result, error) {
-	if s.partialAt == s.total {
+	key := s.total
+	if s.r.check > 0 {
+		key = s.runs
+	}
+	if s.partialAt == key {
+		s.partialRes.Duration = s.duration()
 		return s.partialRes, nil
 	}
 	lp := s.pending
-	if s.total > s.ws {
-		n := s.total - s.ws
-		out, err := s.r.am.logProbs(ctx, s.buf[:n*s.bands], n)
-		if err != nil {
-			return Result{}, err
+	tentative := s.tentative
+	if s.r.check == 0 {
+		tentative = nil
+		if s.total > s.ws {
+			n := s.total - s.ws
+			out, err := s.r.am.logProbs(ctx, s.buf[:n*s.bands], n)
+			if err != nil {
+				return Result{}, err
+			}
+			s.runs++
+			tentative = out[(s.keepFrom-s.ws/model.SubsamplingFactor)*s.vocab:]
 		}
-		s.runs++
-		outStart := s.ws / model.SubsamplingFactor
-		tentative := out[(s.keepFrom-outStart)*s.vocab:]
+	}
+	if len(tentative) > 0 {
 		lp = append(append(make([]float32, 0, len(s.pending)+len(tentative)), s.pending...), tentative...)
 	}
 	words := append([]Word(nil), s.words[s.taken:]...)
@@ -249,7 +262,10 @@ func (s *Stream) partial(ctx context.Context) (Result, error) {
 		}
 		words = append(words, ws...)
 	}
-	s.partialAt = s.total
+	if s.r.check > 0 {
+		key = s.runs
+	}
+	s.partialAt = key
 	s.partialRes = newResult(words, s.duration())
 	return s.partialRes, nil
 }
@@ -316,7 +332,7 @@ func (s *Stream) finish(ctx context.Context) (Result, error) {
 		return Result{}, err
 	}
 	s.finished = true
-	s.buf, s.pending, s.resOut = nil, nil, nil
+	s.buf, s.pending, s.resOut, s.tentative = nil, nil, nil, nil
 	res := newResult(s.words[s.taken:], s.duration())
 	s.taken, s.endpoint = len(s.words), len(s.words)
 	return res, nil
@@ -373,9 +389,11 @@ func (s *Stream) run(ctx context.Context, mode runMode, end int) error {
 		s.pending = append(s.pending, rows(s.keepFrom, c)...)
 		s.keepFrom = c
 		s.advance(c * sub)
+		s.tentative = rows(c, outEnd)
 		return s.decodePending(ctx, len(s.pending)/V, true)
 	}
 	if mode == runCheck {
+		s.tentative = rows(s.keepFrom, outEnd)
 		return nil
 	}
 	// Overlap: keep the output up to the context before the window's end;
@@ -384,6 +402,7 @@ func (s *Stream) run(ctx context.Context, mode runMode, end int) error {
 	s.pending = append(s.pending, rows(s.keepFrom, finalEnd)...)
 	s.keepFrom = finalEnd
 	s.advance((end - 2*s.r.ctxFrames) / sub * sub)
+	s.tentative = rows(finalEnd, outEnd)
 	return s.boundPending(ctx)
 }
 

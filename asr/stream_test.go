@@ -57,8 +57,12 @@ func TestStreamFinishEqualsTranscribe(t *testing.T) {
 					}
 					pos += n
 					if i%partialEvery == 0 {
+						runs := s.runs
 						if _, err := s.Partial(ctx); err != nil {
 							t.Fatal(err)
+						}
+						if opts.EndpointInterval > 0 && s.runs != runs {
+							t.Fatalf("with an endpoint interval, Partial ran the model")
 						}
 					}
 					if trial%2 == 1 {
