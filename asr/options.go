@@ -148,6 +148,14 @@ func (o *Options) Validate() error {
 	return errors.Join(errs...)
 }
 
+// logger returns Options.Logger, or a logger that discards everything.
+func (o *Options) logger() *slog.Logger {
+	if o == nil || o.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return o.Logger
+}
+
 // windows returns the window and context with defaults applied.
 func (o *Options) windows() (window, ctxt time.Duration) {
 	window, ctxt = DefaultWindow, DefaultContext

@@ -7,12 +7,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
 
+	"github.com/asrkit/asrkit/asr/checkpoint"
 	"github.com/asrkit/asrkit/asr/decode"
 	"github.com/asrkit/asrkit/asr/features"
 	"github.com/asrkit/asrkit/asr/lm"
@@ -57,7 +57,7 @@ type ModelInfo struct {
 	Dir string
 	// Manifest is the model's manifest: configurations, vocabulary,
 	// normalisation, step, metrics.
-	Manifest *Manifest
+	Manifest *checkpoint.Manifest
 	// Backend is the compute backend: "go", or "xla:" and the PJRT plugin's
 	// path.
 	Backend string
@@ -67,7 +67,7 @@ type ModelInfo struct {
 }
 
 // Load opens a model directory (from `asr export`), a checkpoint directory,
-// or a run directory (its best checkpoint; see [OpenModel]) and prepares
+// or a run directory (its best checkpoint; see checkpoint.OpenModel) and prepares
 // it for transcription on the chosen backend. opts may be nil (see
 // [Options] for the defaults). The model graph is built and run once on a
 // short input, so a model that does not fit its manifest is reported here
@@ -82,7 +82,7 @@ func load(dir string, opts *Options) (*Recognizer, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrOptions, err)
 	}
-	ckpt, err := OpenModel(dir)
+	ckpt, err := checkpoint.OpenModel(dir, opts.logger())
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +96,7 @@ func load(dir string, opts *Options) (*Recognizer, error) {
 // newRecognizer builds a Recognizer of a checkpoint or model directory
 // and its weights; dir names it ("" for the bundled model). opts have been
 // validated.
-func newRecognizer(dir string, c *Checkpoint, loader *Loader, opts *Options) (*Recognizer, error) {
+func newRecognizer(dir string, c *checkpoint.Checkpoint, loader *checkpoint.Loader, opts *Options) (*Recognizer, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
@@ -105,10 +105,7 @@ func newRecognizer(dir string, c *Checkpoint, loader *Loader, opts *Options) (*R
 	if err != nil {
 		return nil, err
 	}
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	log := opts.logger()
 	bspec, source := backend.Resolve(opts.Backend, "")
 	be, binfo, err := backend.New(context.Background(), bspec)
 	if err != nil {
@@ -146,7 +143,7 @@ func newRecognizer(dir string, c *Checkpoint, loader *Loader, opts *Options) (*R
 
 // resolveDecoding combines the Decoding options with the model directory's
 // own decoding settings (reading its language model when it is used).
-func resolveDecoding(d DecodingOptions, c *Checkpoint) (decoderSpec, error) {
+func resolveDecoding(d DecodingOptions, c *checkpoint.Checkpoint) (decoderSpec, error) {
 	spec := decoderSpec{beam: d.Beam, lmPath: d.LM, lm: d.LanguageModel, lmWeight: d.LMWeight, wordBonus: d.WordBonus}
 	own := c.Manifest.Decoding
 	if own == nil || d.NoLM || spec.hasLM() {
@@ -181,7 +178,7 @@ func resolveDecoding(d DecodingOptions, c *Checkpoint) (decoderSpec, error) {
 
 // assemble makes a Recognizer around an acoustic model: features,
 // normalisation, decoder and window settings.
-func assemble(dir string, m *Manifest, am acousticModel, spec decoderSpec, opts *Options) (*Recognizer, error) {
+func assemble(dir string, m *checkpoint.Manifest, am acousticModel, spec decoderSpec, opts *Options) (*Recognizer, error) {
 	fcfg := m.Features.WithDefaults()
 	ext, err := features.NewExtractor(fcfg)
 	if err != nil {

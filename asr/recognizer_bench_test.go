@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/asrkit/asrkit/asr/bundled"
+	"github.com/asrkit/asrkit/asr/checkpoint"
 	"github.com/asrkit/asrkit/asr/features"
 	"github.com/asrkit/asrkit/internal/testutil"
 )
@@ -25,7 +26,7 @@ func benchModels(b *testing.B) []struct {
 		load func(opts *Options) (*Recognizer, error)
 	}
 	var out []entry
-	if _, err := fs.Stat(bundled.FS(), ManifestFile); err == nil {
+	if _, err := fs.Stat(bundled.FS(), checkpoint.ManifestFile); err == nil {
 		out = append(out, entry{"bundled", LoadDefault}) // with its default decoding (beam search and LM)
 		out = append(out, entry{"bundled-greedy", func(opts *Options) (*Recognizer, error) {
 			o := *opts
@@ -111,7 +112,7 @@ func BenchmarkPartial(b *testing.B) {
 	// The bundled model finds the pauses of real speech; a random model
 	// finds none, so looking for them only costs.
 	load := func(opts *Options) (*Recognizer, error) { return LoadDefault(opts) }
-	if _, err := fs.Stat(bundled.FS(), ManifestFile); err != nil {
+	if _, err := fs.Stat(bundled.FS(), checkpoint.ManifestFile); err != nil {
 		_, dir := randomModel(b, "tiny", 1, true)
 		load = func(opts *Options) (*Recognizer, error) { return Load(dir, opts) }
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/asrkit/asrkit/asr/checkpoint"
 	"github.com/asrkit/asrkit/asr/features"
 	"github.com/asrkit/asrkit/asr/model"
 	"github.com/asrkit/asrkit/asr/text"
@@ -123,7 +124,7 @@ func newToneRecognizer(t *testing.T, opts Options) (*Recognizer, *toneModel) {
 		norm.Std[i] = 1
 	}
 	mcfg, _ := model.Preset("tiny")
-	man := &Manifest{Model: mcfg, Features: cfg, Normalization: norm, Vocabulary: vocab}
+	man := &checkpoint.Manifest{Model: mcfg, Features: cfg, Normalization: norm, Vocabulary: vocab}
 	if err := opts.Validate(); err != nil {
 		t.Fatal(err)
 	}

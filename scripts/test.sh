@@ -19,6 +19,11 @@ for t in "${tools[@]}"; do
     missing+=("${pkgs[@]}")
   fi
 done
+# Python modules: numpy reads the safetensors files (internal/tensorfile's
+# test tries python3, then the system's /usr/bin/python3).
+if ! python3 -c 'import numpy' >/dev/null 2>&1 && ! /usr/bin/python3 -c 'import numpy' >/dev/null 2>&1; then
+  missing+=(python3-numpy)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "== installing: ${missing[*]}"
   sudo=""

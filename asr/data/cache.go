@@ -22,9 +22,9 @@ import (
 // nothing about the audio, so they never make an utterance invalid.
 var ErrCacheIO = errors.New("feature cache I/O error")
 
-// writeEntry writes a cache entry atomically (a variable, so that tests can
-// make the disk fail).
-var writeEntry = writeFileAtomic
+// writeEntry writes a cache entry (writeCacheEntry; a variable, so that
+// tests can make the disk fail).
+var writeEntry = writeCacheEntry
 
 // Cache is a folder of log-mel features, one checksummed file per utterance
 // (see the package documentation for the format). Its name carries a hash of

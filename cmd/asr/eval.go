@@ -13,7 +13,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/asrkit/asrkit/asr"
+	"github.com/asrkit/asrkit/asr/checkpoint"
 	"github.com/asrkit/asrkit/asr/data"
 	"github.com/asrkit/asrkit/asr/eval"
 	"github.com/asrkit/asrkit/asr/model"
@@ -143,7 +143,7 @@ func evalSet(ctx context.Context, c *cli.Context, progress io.Writer) (utts []ev
 		if err != nil {
 			return nil, "", "", err
 		}
-		if asr.IsRunDir(cfg.Checkpoint.Dir) {
+		if checkpoint.IsRunDir(cfg.Checkpoint.Dir) {
 			runDir = cfg.Checkpoint.Dir
 		}
 		return utts, fmt.Sprintf("%s (%s split)", path, split), runDir, nil

@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
+
+	"github.com/asrkit/asrkit/internal/atomicfile"
 )
 
 // errExists says that an output file exists and --force was not given.
@@ -44,15 +45,17 @@ func checkOutput(path string, inputs []string, force bool) error {
 	return nil
 }
 
-// writeOutput writes an output file: through a temporary file in the same
-// folder, synced and renamed into place once fn has written all of it, so
+// writeOutput writes an output file atomically (internal/atomicfile: a
+// temporary file in the same folder, synced and renamed into place), so
 // that an interrupted run leaves the old file (or none), never half a
 // file. A path that exists and is not a regular file (a device, a pipe) is
 // written into instead, never replaced. The caller has checked the path
 // with checkOutput; a regular file that appeared since is only replaced
 // with force.
 func writeOutput(path string, force bool, fn func(io.Writer) error) error {
-	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() && !st.IsDir() {
+	st, err := os.Stat(path)
+	switch {
+	case err == nil && !st.Mode().IsRegular() && !st.IsDir():
 		f, err := os.OpenFile(path, os.O_WRONLY, 0)
 		if err != nil {
 			return err
@@ -62,39 +65,8 @@ func writeOutput(path string, force bool, fn func(io.Writer) error) error {
 			return err
 		}
 		return f.Close()
+	case err == nil && !force:
+		return fmt.Errorf("%s %w", path, errExists)
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := fn(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if !force {
-		if _, err := os.Lstat(path); err == nil {
-			return fmt.Errorf("%s %w", path, errExists)
-		}
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+	return atomicfile.Write(path, 0o644, fn)
 }

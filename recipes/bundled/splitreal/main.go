@@ -4,6 +4,13 @@
 //
 //	go run ./recipes/bundled/splitreal -manifest data/real-speech/manifest.jsonl -out recipes/bundled/real
 //
+// With -text FILE it also writes the transcripts of the training
+// utterances, one per line (for the language model: no validation or test
+// speaker's transcript is in it). With -manifests DIR it writes the held-out
+// sets as JSONL manifests with absolute audio paths, for `asr eval
+// --manifest` and bench/compare/pocketsphinx.sh: DIR/val.jsonl,
+// DIR/test.jsonl and DIR/test-<corpus>.jsonl for each corpus.
+//
 // Whole speakers are held out, so validation and test voices are never
 // heard in training. Corpora (the first folder of the audio path) with one
 // or two speakers that have many clips stay in training; speakers with at
@@ -31,6 +38,15 @@ import (
 type row struct {
 	Audio   string `json:"audio"`
 	Speaker string `json:"speaker"`
+	Text    string `json:"text"`
+}
+
+// evalRow is a row of a held-out manifest.
+type evalRow struct {
+	ID      string `json:"id"`
+	Audio   string `json:"audio_filepath"`
+	Text    string `json:"text"`
+	Speaker string `json:"speaker"`
 }
 
 func main() {
@@ -42,13 +58,15 @@ func main() {
 	cvTest := flag.Float64("cv-test", 0.30, "test share of Common Voice's speakers")
 	cvVal := flag.Float64("cv-val", 0.20, "validation share of Common Voice's speakers")
 	few := flag.Int("few", 3, "speakers with at most this many clips, in corpora of at most 12 speakers, go to test")
+	text := flag.String("text", "", "also write the training transcripts to this file")
+	manifests := flag.String("manifests", "", "also write the held-out sets as JSONL manifests into this folder")
 	flag.Parse()
-	if err := run(*manifest, *out, *seed, *test, *val, *cvTest, *cvVal, *few); err != nil {
+	if err := run(*manifest, *out, *text, *manifests, *seed, *test, *val, *cvTest, *cvVal, *few); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(manifest, out string, seed uint64, test, val, cvTest, cvVal float64, few int) error {
+func run(manifest, out, text, manifests string, seed uint64, test, val, cvTest, cvVal float64, few int) error {
 	f, err := os.Open(manifest)
 	if err != nil {
 		return err
@@ -57,6 +75,12 @@ func run(manifest, out string, seed uint64, test, val, cvTest, cvVal float64, fe
 	type speaker struct {
 		corpus string
 		ids    []string
+		texts  []string
+		rows   []evalRow
+	}
+	base, err := filepath.Abs(filepath.Dir(manifest))
+	if err != nil {
+		return err
 	}
 	speakers := map[string]*speaker{}
 	corpora := map[string][]string{} // corpus -> speakers
@@ -85,6 +109,8 @@ func run(manifest, out string, seed uint64, test, val, cvTest, cvVal float64, fe
 		// The id the data loader gives a row without "id": its audio path
 		// without extension.
 		s.ids = append(s.ids, strings.TrimSuffix(r.Audio, filepath.Ext(r.Audio)))
+		s.texts = append(s.texts, r.Text)
+		s.rows = append(s.rows, evalRow{ID: s.ids[len(s.ids)-1], Audio: filepath.Join(base, r.Audio), Text: r.Text, Speaker: r.Speaker})
 	}
 	if err := sc.Err(); err != nil {
 		return err
@@ -94,6 +120,8 @@ func run(manifest, out string, seed uint64, test, val, cvTest, cvVal float64, fe
 		return float64(binary.BigEndian.Uint64(h[:8])>>11) / (1 << 53)
 	}
 	sets := map[string][]string{"val": nil, "test": nil}
+	var trainText []string
+	held := map[string][]evalRow{} // "val", "test", "test-<corpus>"
 	var summary []string
 	for _, c := range slices.Sorted(func(yield func(string) bool) {
 		for k := range corpora {
@@ -133,9 +161,15 @@ func run(manifest, out string, seed uint64, test, val, cvTest, cvVal float64, fe
 		}
 		for _, s := range inTest {
 			sets["test"] = append(sets["test"], speakers[s].ids...)
+			held["test"] = append(held["test"], speakers[s].rows...)
+			held["test-"+c] = append(held["test-"+c], speakers[s].rows...)
 		}
 		for _, s := range inVal {
 			sets["val"] = append(sets["val"], speakers[s].ids...)
+			held["val"] = append(held["val"], speakers[s].rows...)
+		}
+		for _, s := range inTrain {
+			trainText = append(trainText, speakers[s].texts...)
 		}
 		summary = append(summary, fmt.Sprintf("%s: %d speakers: %d train, %d val, %d test", c, len(spks), len(inTrain), len(inVal), len(inTest)))
 	}
@@ -155,8 +189,43 @@ func run(manifest, out string, seed uint64, test, val, cvTest, cvVal float64, fe
 		}
 		fmt.Printf("%s: %d utterances\n", name, len(ids))
 	}
+	if manifests != "" {
+		if err := writeManifests(manifests, held); err != nil {
+			return err
+		}
+	}
+	if text != "" {
+		if err := os.WriteFile(text, []byte(strings.Join(trainText, "\n")+"\n"), 0o644); err != nil {
+			return err
+		}
+		fmt.Printf("training transcripts: %d lines in %s\n", len(trainText), text)
+	}
 	for _, s := range summary {
 		fmt.Println(s)
+	}
+	return nil
+}
+
+// writeManifests writes each held-out set as DIR/<name>.jsonl.
+func writeManifests(dir string, sets map[string][]evalRow) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for name, rows := range sets {
+		slices.SortFunc(rows, func(a, b evalRow) int { return strings.Compare(a.ID, b.ID) })
+		var b strings.Builder
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		for _, r := range rows {
+			if err := enc.Encode(r); err != nil {
+				return err
+			}
+		}
+		path := filepath.Join(dir, name+".jsonl")
+		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+			return err
+		}
+		fmt.Printf("%s: %d utterances\n", path, len(rows))
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package data
+package synth
 
 import (
 	"bufio"
@@ -23,12 +23,15 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/asrkit/asrkit/asr/data"
 	"github.com/asrkit/asrkit/asr/features"
 	"github.com/asrkit/asrkit/asr/text"
+	"github.com/asrkit/asrkit/internal/atomicfile"
+	"github.com/asrkit/asrkit/internal/progress"
 )
 
-// SynthRate is the sample rate of synthesised corpora (LJSpeech's).
-const SynthRate = 22050
+// Rate is the sample rate of synthesised corpora (LJSpeech's).
+const Rate = 22050
 
 // The speech synthesisers [Synthesize] drives.
 const (
@@ -204,7 +207,7 @@ func festivalVoices(ctx context.Context) ([]string, error) {
 
 // Range is an interval [Min, Max] that a per-utterance value is drawn from,
 // uniformly. The zero Range means "no variation" (see each field of
-// [SynthOptions] for its neutral value).
+// [Options] for its neutral value).
 type Range struct{ Min, Max float64 }
 
 // ParseRange parses "a:b" or a single number "a" (a fixed value).
@@ -255,8 +258,8 @@ func (r Range) draw(rng *rand.Rand, neutral float64) float64 {
 	return r.Min + (r.Max-r.Min)*rng.Float64()
 }
 
-// SynthOptions configure [Synthesize].
-type SynthOptions struct {
+// Options configure [Synthesize].
+type Options struct {
 	// Texts are the files of lines to render: "id|text", "id|text|normalized
 	// text" (LJSpeech metadata; the normalised text is spoken) or plain text
 	// (ids are then <file name>-<line>). Blank lines and '#' comments are
@@ -305,19 +308,19 @@ type SynthOptions struct {
 	Progress io.Writer `json:"-"`
 }
 
-// DefaultSynthOptions returns the augmentation that `asr data synth` uses
+// DefaultOptions returns the augmentation that `asr data synth` uses
 // by default: speed 0.85-1.15, pitch -2 to +2 semitones, no tempo change,
 // no reverberation, no noise, gain -6 to 0 dB.
-func DefaultSynthOptions() SynthOptions {
-	return SynthOptions{
+func DefaultOptions() Options {
+	return Options{
 		Speed: Range{0.85, 1.15},
 		Pitch: Range{-2, 2},
 		Gain:  Range{-6, 0},
 	}
 }
 
-// SynthReport summarises a rendered corpus.
-type SynthReport struct {
+// Report summarises a rendered corpus.
+type Report struct {
 	// Utterances is the number of clips in the corpus; Rendered of them were
 	// rendered by this call (the others were already there).
 	Utterances, Rendered int
@@ -352,12 +355,44 @@ type renderParams struct {
 // The result is the same for the same options and seed. It is resumable:
 // clips already in Out from an interrupted run with the same options are
 // kept; Out holding a corpus made with other options is an error.
-func Synthesize(ctx context.Context, opt SynthOptions) (*SynthReport, error) {
+func Synthesize(ctx context.Context, opt Options) (*Report, error) {
+	opt, err := opt.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	voices, err := resolveVoices(ctx, opt.Voices)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkSox(opt, voices); err != nil {
+		return nil, err
+	}
+	lines, err := readSynthTexts(opt.Texts, opt.Limit, opt.Repeats)
+	if err != nil {
+		return nil, err
+	}
+	if err := startCorpus(opt, voices); err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp("", "asr-synth-")
+	if err != nil {
+		return nil, fmt.Errorf("synth: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	params := drawParams(opt, voices, len(lines))
+	if err := renderAll(ctx, opt, tmp, lines, params); err != nil {
+		return nil, err
+	}
+	return writeSynthOutputs(opt.Out, lines, params)
+}
+
+// withDefaults checks the options and fills in the defaults of zero fields.
+func (opt Options) withDefaults() (Options, error) {
 	if opt.Out == "" {
-		return nil, errors.New("synth: no output folder")
+		return opt, errors.New("synth: no output folder")
 	}
 	if len(opt.Texts) == 0 {
-		return nil, errors.New("synth: no texts file")
+		return opt, errors.New("synth: no texts file")
 	}
 	if opt.Repeats == 0 {
 		opt.Repeats = 1
@@ -366,48 +401,54 @@ func Synthesize(ctx context.Context, opt SynthOptions) (*SynthReport, error) {
 		opt.Workers = runtime.NumCPU()
 	}
 	if opt.Repeats < 0 || opt.Limit < 0 || opt.Workers < 0 || opt.Reverb < 0 || opt.Reverb > 1 {
-		return nil, fmt.Errorf("synth: repeats %d, limit %d, workers %d must be >= 0 and reverb %v in [0, 1]", opt.Repeats, opt.Limit, opt.Workers, opt.Reverb)
+		return opt, fmt.Errorf("synth: repeats %d, limit %d, workers %d must be >= 0 and reverb %v in [0, 1]", opt.Repeats, opt.Limit, opt.Workers, opt.Reverb)
 	}
 	if !opt.Speed.isZero() && opt.Speed.Min <= 0 || !opt.Tempo.isZero() && opt.Tempo.Min <= 0 {
-		return nil, fmt.Errorf("synth: speed %v and tempo %v must be positive", opt.Speed, opt.Tempo)
+		return opt, fmt.Errorf("synth: speed %v and tempo %v must be positive", opt.Speed, opt.Tempo)
 	}
-	voices, err := resolveVoices(ctx, opt.Voices)
-	if err != nil {
-		return nil, err
-	}
+	return opt, nil
+}
+
+// checkSox checks that sox is installed when the options need it: for
+// tempo, reverberation, and pitch shifts of voices other than espeak-ng's.
+func checkSox(opt Options, voices []Voice) error {
 	needSox := !opt.Tempo.isZero() || opt.Reverb > 0
 	if !opt.Pitch.isZero() && slices.ContainsFunc(voices, func(v Voice) bool { return v.Engine != EngineEspeak }) {
 		needSox = true
 	}
-	if needSox {
-		if _, err := exec.LookPath("sox"); err != nil {
-			return nil, fmt.Errorf("%w: sox is needed for tempo, reverberation and for pitch shifts of flite/festival voices (on Debian: apt-get install sox), or drop those options", ErrSynthesizerMissing)
-		}
+	if !needSox {
+		return nil
 	}
-	lines, err := readSynthTexts(opt.Texts, opt.Limit, opt.Repeats)
-	if err != nil {
-		return nil, err
+	if _, err := exec.LookPath("sox"); err != nil {
+		return fmt.Errorf("%w: sox is needed for tempo, reverberation and for pitch shifts of flite/festival voices (on Debian: apt-get install sox), or drop those options", ErrSynthesizerMissing)
 	}
+	return nil
+}
+
+// startCorpus creates the output folder and records the options in its
+// synth.json; a folder rendered with other options is refused.
+func startCorpus(opt Options, voices []Voice) error {
 	if err := os.MkdirAll(filepath.Join(opt.Out, "wavs"), 0o755); err != nil {
-		return nil, fmt.Errorf("synth: %w", err)
+		return fmt.Errorf("synth: %w", err)
 	}
 	settings, _ := json.MarshalIndent(struct {
-		SynthOptions
+		Options
 		Resolved []string `json:"resolved_voices"`
 	}{opt, voiceNames(voices)}, "", "  ")
 	settingsPath := filepath.Join(opt.Out, "synth.json")
 	if old, err := os.ReadFile(settingsPath); err == nil && !bytes.Equal(old, settings) {
-		return nil, fmt.Errorf("synth: %s holds a corpus rendered with other options (see %s); choose a new --out or delete it", opt.Out, settingsPath)
+		return fmt.Errorf("synth: %s holds a corpus rendered with other options (see %s); choose a new --out or delete it", opt.Out, settingsPath)
 	}
-	if err := writeFileAtomic(settingsPath, settings); err != nil {
-		return nil, fmt.Errorf("synth: %w", err)
+	if err := atomicfile.WriteFile(settingsPath, settings, 0o644); err != nil {
+		return fmt.Errorf("synth: %w", err)
 	}
-	tmp, err := os.MkdirTemp("", "asr-synth-")
-	if err != nil {
-		return nil, fmt.Errorf("synth: %w", err)
-	}
-	defer os.RemoveAll(tmp)
+	return nil
+}
 
+// drawParams draws the voice and augmentation of every line: the engines
+// in turn, a voice of the engine and the augmentation at random, from a
+// generator seeded by the options' seed and the line's index.
+func drawParams(opt Options, voices []Voice, n int) []renderParams {
 	byEngine := map[string][]Voice{}
 	var engines []string
 	for _, v := range voices {
@@ -416,8 +457,8 @@ func Synthesize(ctx context.Context, opt SynthOptions) (*SynthReport, error) {
 		}
 		byEngine[v.Engine] = append(byEngine[v.Engine], v)
 	}
-	params := make([]renderParams, len(lines))
-	for i := range lines {
+	params := make([]renderParams, n)
+	for i := range params {
 		rng := rand.New(rand.NewPCG(opt.Seed, uint64(i)))
 		eng := engines[i%len(engines)]
 		p := renderParams{Voice: byEngine[eng][rng.IntN(len(byEngine[eng]))]}
@@ -434,10 +475,15 @@ func Synthesize(ctx context.Context, opt SynthOptions) (*SynthReport, error) {
 		p.Gain = opt.Gain.draw(rng, 0)
 		params[i] = p
 	}
+	return params
+}
 
-	var bar *progress
+// renderAll renders the lines with opt.Workers workers; the first error
+// stops them all.
+func renderAll(ctx context.Context, opt Options, tmp string, lines []synthLine, params []renderParams) error {
+	var bar *progress.Bar
 	if opt.Progress != nil {
-		bar = newProgress(opt.Progress, len(lines), "synth")
+		bar = progress.New(opt.Progress, int64(len(lines)), progress.Options{Description: "synth", Unit: "utt", PredictTime: true})
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -461,19 +507,16 @@ func Synthesize(ctx context.Context, opt SynthOptions) (*SynthReport, error) {
 					errOnce.Do(func() { firstErr = err; cancel() })
 					return
 				}
-				bar.add(1)
+				bar.Add(1)
 			}
 		}()
 	}
 	wg.Wait()
-	bar.finish()
+	bar.Finish()
 	if firstErr != nil {
-		return nil, firstErr
+		return firstErr
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	return writeSynthOutputs(opt.Out, lines, params)
+	return ctx.Err()
 }
 
 func voiceNames(vs []Voice) []string {
@@ -624,9 +667,9 @@ func readSynthTexts(files []string, limit, repeats int) ([]synthLine, error) {
 			if norm == "" {
 				norm = txt
 			}
-			if msg := checkID(id); msg != "" {
+			if err := data.CheckID(id); err != nil {
 				f.Close()
-				return nil, fmt.Errorf("synth: %s:%d: %s", path, n, msg)
+				return nil, fmt.Errorf("synth: %s:%d: %w", path, n, err)
 			}
 			if text.Normalize(norm) == "" {
 				f.Close()
@@ -692,8 +735,8 @@ func renderOne(ctx context.Context, tmp, out string, l synthLine, p *renderParam
 		return fmt.Errorf("synth: %s (%s): reading the synthesiser's output: %w", l.id, p.Voice, err)
 	}
 	x := a.Samples
-	if a.SampleRate != SynthRate {
-		if x, err = features.Resample(x, a.SampleRate, SynthRate); err != nil {
+	if a.SampleRate != Rate {
+		if x, err = features.Resample(x, a.SampleRate, Rate); err != nil {
 			return fmt.Errorf("synth: %s: %w", l.id, err)
 		}
 	}
@@ -702,17 +745,17 @@ func renderOne(ctx context.Context, tmp, out string, l synthLine, p *renderParam
 	}
 	augment(x, p, seed)
 	var buf bytes.Buffer
-	if err := writeWAV16(&buf, x, SynthRate); err != nil {
+	if err := writeWAV16(&buf, x, Rate); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(dst, buf.Bytes()); err != nil {
+	if err := writeFile(dst, buf.Bytes()); err != nil {
 		return fmt.Errorf("synth: %w", err)
 	}
 	os.Remove(raw)
 	if src != raw {
 		os.Remove(src)
 	}
-	p.Seconds = float64(len(x)) / SynthRate
+	p.Seconds = float64(len(x)) / Rate
 	p.Rendered = true
 	return nil
 }
@@ -813,8 +856,8 @@ func fnvString(s string) uint64 {
 
 // writeSynthOutputs writes metadata.csv, the per-texts-file id lists and
 // render.tsv, and returns the report.
-func writeSynthOutputs(out string, lines []synthLine, params []renderParams) (*SynthReport, error) {
-	rep := &SynthReport{Utterances: len(lines), PerVoice: map[string]int{}}
+func writeSynthOutputs(out string, lines []synthLine, params []renderParams) (*Report, error) {
+	rep := &Report{Utterances: len(lines), PerVoice: map[string]int{}}
 	var meta, render bytes.Buffer
 	render.WriteString("id\tvoice\tspeed\tpitch_semitones\ttempo\treverb\tnoise\tsnr_db\tgain_db\tseconds\n")
 	lists := map[string]*bytes.Buffer{}
@@ -840,10 +883,10 @@ func writeSynthOutputs(out string, lines []synthLine, params []renderParams) (*S
 			rep.Seconds += p.Seconds
 		}
 	}
-	if err := writeFileAtomic(filepath.Join(out, "metadata.csv"), meta.Bytes()); err != nil {
+	if err := writeFile(filepath.Join(out, "metadata.csv"), meta.Bytes()); err != nil {
 		return nil, fmt.Errorf("synth: %w", err)
 	}
-	if err := writeFileAtomic(filepath.Join(out, "render.tsv"), render.Bytes()); err != nil {
+	if err := writeFile(filepath.Join(out, "render.tsv"), render.Bytes()); err != nil {
 		return nil, fmt.Errorf("synth: %w", err)
 	}
 	names := make([]string, 0, len(lists))
@@ -852,9 +895,17 @@ func writeSynthOutputs(out string, lines []synthLine, params []renderParams) (*S
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		if err := writeFileAtomic(filepath.Join(out, "lists", n), lists[n].Bytes()); err != nil {
+		if err := writeFile(filepath.Join(out, "lists", n), lists[n].Bytes()); err != nil {
 			return nil, fmt.Errorf("synth: %w", err)
 		}
 	}
 	return rep, nil
+}
+
+// writeFile writes a file of the corpus atomically, creating its folder.
+func writeFile(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(path, data, 0o644)
 }

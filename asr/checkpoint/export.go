@@ -1,4 +1,4 @@
-package asr
+package checkpoint
 
 import (
 	"bytes"
@@ -21,9 +21,13 @@ import (
 
 // ExportOptions configure [Export].
 type ExportOptions struct {
-	// Average, when 2 or more, exports the element-wise mean of the weights
-	// of the Average newest usable checkpoints of the run directory instead
-	// of its best checkpoint. 0 or 1 exports the best checkpoint.
+	// Average chooses the weights exported from a run directory: 1 the
+	// best checkpoint ([Best]); K >= 2 the element-wise mean of the weights
+	// of the K newest usable checkpoints; 0 (the default) what the run's
+	// training config asks for (checkpoint.average_last, read from its
+	// newest checkpoint), the best checkpoint when it asks for nothing.
+	// From a single checkpoint or model directory only 0 and 1 are
+	// possible.
 	Average int
 	// Float16 stores the weights in IEEE half precision (half the size; they
 	// are read back as float32).
@@ -33,14 +37,18 @@ type ExportOptions struct {
 	Overwrite bool
 	// LM, when set, is an ARPA language model file (plain or
 	// gzip-compressed) that the model directory carries as [LMFile] and
-	// decodes with by default: beam search of Beam prefixes (0 means
-	// decode.DefaultWidth) with LMWeight and WordBonus (as in [DecodingOptions]). A
-	// model directory exported from one that carries a language model keeps
-	// it, and its decoding settings, unless LM is set.
+	// decodes with by default (see [Decoding]): beam search of Beam
+	// prefixes (0 means decode.DefaultWidth) with LMWeight (0 means
+	// decode.DefaultLMWeight) and WordBonus. A model directory exported
+	// from one that carries a language model keeps it, and its decoding
+	// settings, unless LM is set.
 	LM        string
 	Beam      int
 	LMWeight  float64
 	WordBonus float64
+	// Logger receives a warning for each damaged checkpoint skipped; nil
+	// means silence.
+	Logger *slog.Logger
 }
 
 // Export writes a model directory at out from src: a run directory (its
@@ -52,58 +60,14 @@ type ExportOptions struct {
 // Checkpoint describes what was written.
 func Export(src, out string, opts ExportOptions) (*Checkpoint, error) {
 	if opts.Average < 0 {
-		return nil, fmt.Errorf("asr: export: average must be >= 0, got %d", opts.Average)
+		return nil, fmt.Errorf("export: average must be >= 0, got %d", opts.Average)
 	}
 	if err := checkExportTarget(src, out, opts.Overwrite); err != nil {
 		return nil, err
 	}
-	var (
-		base    *Checkpoint
-		weights map[string]*tensors.Tensor
-		steps   []int64
-	)
-	runDir := src
-	if IsRunDir(src) {
-		if opts.Average >= 2 {
-			cs, err := newestUsable(src, opts.Average)
-			if err != nil {
-				return nil, err
-			}
-			if weights, err = averageWeights(cs); err != nil {
-				return nil, err
-			}
-			base = cs[len(cs)-1]
-			for _, c := range cs {
-				steps = append(steps, c.Manifest.Step)
-			}
-		} else {
-			c, err := BestCheckpoint(src)
-			if err != nil {
-				return nil, err
-			}
-			base = c
-		}
-	} else {
-		if opts.Average >= 2 {
-			return nil, fmt.Errorf("asr: export: averaging needs a run directory, %s is a single checkpoint or model", src)
-		}
-		c, err := OpenCheckpoint(src)
-		if err != nil {
-			return nil, err
-		}
-		base = c
-		if c.Manifest.Kind == KindModel && c.Manifest.Export != nil {
-			runDir = c.Manifest.Export.Source
-		} else {
-			runDir = filepath.Dir(filepath.Dir(src))
-		}
-	}
-	if weights == nil {
-		var err error
-		if weights, err = base.Tensors(false); err != nil {
-			return nil, err
-		}
-		steps = []int64{base.Manifest.Step}
+	base, weights, steps, runDir, err := exportSource(src, opts)
+	if err != nil {
+		return nil, err
 	}
 	m := *base.Manifest
 	m.Kind = KindModel
@@ -116,7 +80,92 @@ func Export(src, out string, opts ExportOptions) (*Checkpoint, error) {
 		// The evaluation was of one checkpoint, not of the average.
 		m.Metrics.Eval = nil
 	}
-	var extra []namedFile
+	extra, err := exportLM(base, &m, opts)
+	if err != nil {
+		return nil, err
+	}
+	out = filepath.Clean(out)
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	if err := writeDir(out, &m, weights, nil, tensorfile.Options{Float16: opts.Float16}, extra); err != nil {
+		return nil, err
+	}
+	return &Checkpoint{Dir: out, Manifest: &m}, nil
+}
+
+// exportSource reads what Export exports: the checkpoint whose manifest
+// the model directory takes, the weights, the steps they come from, and
+// the run directory they belong to.
+func exportSource(src string, opts ExportOptions) (base *Checkpoint, weights map[string]*tensors.Tensor, steps []int64, runDir string, err error) {
+	runDir = src
+	switch k := opts.Average; {
+	case IsRunDir(src) && k == 0:
+		opts.Average = defaultAverage(src)
+		return exportSource(src, opts)
+	case IsRunDir(src) && k >= 2:
+		cs, err := newestUsable(src, k, opts.Logger)
+		if err != nil {
+			return nil, nil, nil, "", err
+		}
+		if weights, err = averageWeights(cs); err != nil {
+			return nil, nil, nil, "", err
+		}
+		for _, c := range cs {
+			steps = append(steps, c.Manifest.Step)
+		}
+		return cs[len(cs)-1], weights, steps, runDir, nil
+	case IsRunDir(src):
+		base, err = Best(src, opts.Logger)
+	case k >= 2:
+		return nil, nil, nil, "", fmt.Errorf("export: averaging needs a run directory, %s is a single checkpoint or model", src)
+	default:
+		base, err = Open(src)
+		if err == nil && base.Manifest.Kind == KindModel && base.Manifest.Export != nil {
+			runDir = base.Manifest.Export.Source
+		} else {
+			runDir = filepath.Dir(filepath.Dir(src))
+		}
+	}
+	if err != nil {
+		return nil, nil, nil, "", err
+	}
+	if weights, err = base.Tensors(false); err != nil {
+		return nil, nil, nil, "", err
+	}
+	steps = []int64{base.Manifest.Step}
+	if x := base.Manifest.Export; base.Manifest.Kind == KindModel && x != nil && len(x.Checkpoints) > 0 {
+		steps = x.Checkpoints // a model directory re-exported: the same weights
+	}
+	return base, weights, steps, runDir, nil
+}
+
+// defaultAverage is checkpoint.average_last of the training config stored
+// in a run directory's newest readable checkpoint (1 when it has none).
+func defaultAverage(runDir string) int {
+	list, err := List(runDir)
+	if err != nil {
+		return 1
+	}
+	for i := len(list) - 1; i >= 0; i-- {
+		if m := list[i].Manifest; m != nil {
+			var cfg struct {
+				Checkpoint struct {
+					AverageLast int `json:"average_last"`
+				} `json:"checkpoint"`
+			}
+			if json.Unmarshal(m.Config, &cfg) == nil && cfg.Checkpoint.AverageLast >= 2 {
+				return cfg.Checkpoint.AverageLast
+			}
+			return 1
+		}
+	}
+	return 1
+}
+
+// exportLM sets the model directory's decoding and returns the language
+// model file it carries, if any.
+func exportLM(base *Checkpoint, m *Manifest, opts ExportOptions) ([]namedFile, error) {
 	switch {
 	case opts.LM != "":
 		data, err := readLM(opts.LM)
@@ -131,21 +180,15 @@ func Export(src, out string, opts ExportOptions) (*Checkpoint, error) {
 		if m.Decoding.LMWeight == 0 {
 			m.Decoding.LMWeight = decode.DefaultLMWeight
 		}
-		extra = append(extra, namedFile{LMFile, data})
+		return []namedFile{{LMFile, data}}, nil
 	case m.Decoding != nil && m.Decoding.LM != "":
 		data, err := base.ReadFile(m.Decoding.LM)
 		if err != nil {
 			return nil, err
 		}
-		extra = append(extra, namedFile{m.Decoding.LM, data})
+		return []namedFile{{m.Decoding.LM, data}}, nil
 	}
-	if err := os.MkdirAll(filepath.Dir(filepath.Clean(out)), 0o755); err != nil {
-		return nil, fmt.Errorf("asr: export: %w", err)
-	}
-	if err := writeDir(filepath.Clean(out), &m, weights, nil, tensorfile.Options{Float16: opts.Float16}, extra...); err != nil {
-		return nil, err
-	}
-	return &Checkpoint{Dir: filepath.Clean(out), Manifest: &m}, nil
+	return nil, nil
 }
 
 // readLM reads an ARPA file, checks that it is a valid language model, and
@@ -153,10 +196,10 @@ func Export(src, out string, opts ExportOptions) (*Checkpoint, error) {
 func readLM(path string) ([]byte, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("asr: export: language model: %w", err)
+		return nil, fmt.Errorf("export: language model: %w", err)
 	}
 	if _, err := lm.ReadARPA(bytes.NewReader(data)); err != nil {
-		return nil, fmt.Errorf("asr: export: language model %s: %w", path, err)
+		return nil, fmt.Errorf("export: language model %s: %w", path, err)
 	}
 	if bytes.HasPrefix(data, []byte{0x1f, 0x8b}) {
 		return data, nil
@@ -164,10 +207,10 @@ func readLM(path string) ([]byte, error) {
 	var buf bytes.Buffer
 	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
 	if _, err := zw.Write(data); err != nil {
-		return nil, fmt.Errorf("asr: export: compressing the language model: %w", err)
+		return nil, fmt.Errorf("export: compressing the language model: %w", err)
 	}
 	if err := zw.Close(); err != nil {
-		return nil, fmt.Errorf("asr: export: compressing the language model: %w", err)
+		return nil, fmt.Errorf("export: compressing the language model: %w", err)
 	}
 	return buf.Bytes(), nil
 }
@@ -176,49 +219,43 @@ func readLM(path string) ([]byte, error) {
 // and over that only with overwrite.
 func checkExportTarget(src, out string, overwrite bool) error {
 	if out == "" {
-		return errors.New("asr: export: no output directory")
+		return errors.New("export: no output directory")
 	}
 	as, _ := filepath.Abs(src)
 	ao, _ := filepath.Abs(out)
 	if as == ao {
-		return fmt.Errorf("asr: export: the output %s is the source", out)
+		return fmt.Errorf("export: the output %s is the source", out)
 	}
 	entries, err := os.ReadDir(out)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		return nil
 	case err != nil:
-		return fmt.Errorf("asr: export: %w", err)
+		return fmt.Errorf("export: %w", err)
 	case len(entries) == 0:
 		return nil // an empty folder is replaced
 	case !overwrite:
-		return fmt.Errorf("asr: export: %s already exists (overwrite it with --force)", out)
+		return fmt.Errorf("export: %s already exists (overwrite it with --force)", out)
 	}
 	m, err := ReadManifest(out)
 	if err != nil || m.Kind != KindModel {
-		return fmt.Errorf("asr: export: %s exists and is not a model directory; refusing to replace it", out)
+		return fmt.Errorf("export: %s exists and is not a model directory; refusing to replace it", out)
 	}
 	return nil
 }
 
 // newestUsable returns the n newest usable checkpoints of a run directory,
 // oldest first.
-func newestUsable(runDir string, n int) ([]*Checkpoint, error) {
-	list, err := ListCheckpoints(runDir)
+func newestUsable(runDir string, n int, log *slog.Logger) ([]*Checkpoint, error) {
+	list, err := List(runDir)
 	if err != nil {
 		return nil, err
 	}
 	var out []*Checkpoint
 	for i := len(list) - 1; i >= 0 && len(out) < n; i-- {
-		info := list[i]
-		err := info.Err
-		var c *Checkpoint
-		if err == nil {
-			c = &Checkpoint{Dir: info.Dir, Manifest: info.Manifest}
-			err = c.Verify()
-		}
+		c, err := usable(list[i])
 		if err != nil {
-			slog.Warn("skipping unusable checkpoint", "dir", info.Dir, "err", err)
+			warn(log, "skipping unusable checkpoint", "dir", list[i].Dir, "err", err)
 			continue
 		}
 		out = append(out, c)
@@ -246,7 +283,7 @@ func averageWeights(cs []*Checkpoint) (map[string]*tensors.Tensor, error) {
 			return nil, err
 		}
 		if !bytes.Equal(k, refKey) {
-			return nil, fmt.Errorf("asr: export: %s and %s have different model, feature, normalisation or vocabulary configurations; they cannot be averaged", c.Dir, ref.Dir)
+			return nil, fmt.Errorf("export: %s and %s have different model, feature, normalisation or vocabulary configurations; they cannot be averaged", c.Dir, ref.Dir)
 		}
 		ws, err := c.Tensors(false)
 		if err != nil {
@@ -256,19 +293,19 @@ func averageWeights(cs []*Checkpoint) (map[string]*tensors.Tensor, error) {
 			sums, shapes = map[string][]float64{}, map[string]*tensors.Tensor{}
 			for name, t := range ws {
 				if t.DType() != dtypes.Float32 {
-					return nil, fmt.Errorf("asr: export: weight %q is %s; only float32 weights can be averaged", name, t.DType())
+					return nil, fmt.Errorf("export: weight %q is %s; only float32 weights can be averaged", name, t.DType())
 				}
 				sums[name] = make([]float64, t.Shape().Size())
 				shapes[name] = t
 			}
 		}
 		if len(ws) != len(sums) {
-			return nil, fmt.Errorf("asr: export: %s has %d weights, %s has %d", c.Dir, len(ws), cs[0].Dir, len(sums))
+			return nil, fmt.Errorf("export: %s has %d weights, %s has %d", c.Dir, len(ws), cs[0].Dir, len(sums))
 		}
 		for name, t := range ws {
 			s, ok := sums[name]
 			if !ok || !t.Shape().Equal(shapes[name].Shape()) {
-				return nil, fmt.Errorf("asr: export: weight %q of %s does not match %s", name, c.Dir, cs[0].Dir)
+				return nil, fmt.Errorf("export: weight %q of %s does not match %s", name, c.Dir, cs[0].Dir)
 			}
 			tensors.MustConstFlatData(t, func(flat []float32) {
 				for i, v := range flat {

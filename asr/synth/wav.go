@@ -1,4 +1,4 @@
-package data
+package synth
 
 import (
 	"encoding/binary"

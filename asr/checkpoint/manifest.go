@@ -1,4 +1,4 @@
-package asr
+package checkpoint
 
 import (
 	"encoding/json"
@@ -17,24 +17,39 @@ import (
 
 // FormatVersion is the version of the checkpoint and model-directory format
 // written by this package. A manifest with a newer version is refused with
-// a clear error instead of being misread.
-const FormatVersion = 1
+// a clear error instead of being misread. Version 2 stores tensors as
+// safetensors files (WeightsFile, StateFile); version 1 directories, whose
+// tensor files are in asrkit's former ASRKTF01 format (weights.tensors,
+// state.tensors), are still read, and [Export] of one writes version 2.
+const FormatVersion = 2
 
 // File names inside a checkpoint or model directory.
 const (
 	// ManifestFile is the JSON manifest ([Manifest]).
 	ManifestFile = "manifest.json"
-	// WeightsFile holds the model weights: one tensor per variable under the
+	// WeightsFile holds the model weights, a safetensors file (readable
+	// from Python, numpy and other tools; see internal/tensorfile for the
+	// checksums in its metadata): one tensor per variable under the
 	// model's scope, named by its full GoMLX path ("/model/output/weights").
-	WeightsFile = "weights.tensors"
-	// StateFile holds the rest of the training state of a checkpoint: the
-	// optimizer's moments and the random-number generator state. Model
-	// directories have none.
-	StateFile = "state.tensors"
+	WeightsFile = "weights.safetensors"
+	// StateFile holds the rest of the training state of a checkpoint, a
+	// safetensors file: the optimizer's moments and the random-number
+	// generator state. Model directories have none.
+	StateFile = "state.safetensors"
 	// LMFile is the language model a model directory may carry (see
 	// [Decoding]): an ARPA file, gzip-compressed.
 	LMFile = "lm.arpa.gz"
+
+	// The tensor files of format version 1 (ASRKTF01), read only.
+	legacyWeightsFile = "weights.tensors"
+	legacyStateFile   = "state.tensors"
 )
+
+// isWeightsFile, isStateFile and isTensorFile tell the tensor files of a
+// directory of either format version.
+func isWeightsFile(name string) bool { return name == WeightsFile || name == legacyWeightsFile }
+func isStateFile(name string) bool   { return name == StateFile || name == legacyStateFile }
+func isTensorFile(name string) bool  { return isWeightsFile(name) || isStateFile(name) }
 
 // Kind says what a directory holds.
 type Kind string
@@ -95,10 +110,10 @@ type Manifest struct {
 
 // Decoding is the decoder a model directory asks for by default: beam
 // search of Beam prefixes, fused with the language model in the file LM of
-// the directory (normally [LMFile]) at LMWeight and WordBonus (as
-// [DecodingOptions] says them). [Load] and [LoadDefault] use it unless
-// their DecodingOptions name another language model or NoLM; a Beam there
-// changes the width, and LMWeight or WordBonus the weights.
+// the directory (normally [LMFile]) at LMWeight (the scale of the language
+// model's natural-log probabilities) and WordBonus (added per word).
+// Package asr's Load and LoadDefault decode with it unless their
+// asr.DecodingOptions say otherwise (another language model, or NoLM).
 type Decoding struct {
 	Beam      int     `json:"beam,omitempty"`
 	LM        string  `json:"lm,omitempty"`
@@ -227,7 +242,7 @@ func (m *Manifest) Validate() error {
 	}
 	hasWeights := false
 	for _, f := range m.Files {
-		if f.Name == WeightsFile {
+		if isWeightsFile(f.Name) {
 			hasWeights = true
 		}
 		if f.Name != filepath.Base(f.Name) || f.Name == "" || f.Name == "." || f.Name == ".." {
@@ -275,14 +290,14 @@ func readManifest(fsys fs.FS, dir string) (*Manifest, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("%w: %s has no %s", ErrNotModel, dir, ManifestFile)
 		}
-		return nil, fmt.Errorf("asr: %s: %w", path, err)
+		return nil, err
 	}
 	var m Manifest
 	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrCorruptCheckpoint, path, err)
+		return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, path, err)
 	}
 	if err := m.Validate(); err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrCorruptCheckpoint, path, err)
+		return nil, fmt.Errorf("%w: %s: %w", ErrCorrupt, path, err)
 	}
 	return &m, nil
 }
@@ -291,7 +306,7 @@ func readManifest(fsys fs.FS, dir string) (*Manifest, error) {
 func (m *Manifest) marshal() ([]byte, error) {
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
-		return nil, fmt.Errorf("asr: manifest: %w", err)
+		return nil, fmt.Errorf("manifest: %w", err)
 	}
 	return append(b, '\n'), nil
 }

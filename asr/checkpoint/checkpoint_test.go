@@ -1,8 +1,7 @@
-package asr
+package checkpoint
 
 import (
 	"bytes"
-	gocontext "context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,19 +12,16 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"testing/fstest"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
 	"github.com/asrkit/asrkit/asr/features"
 	"github.com/asrkit/asrkit/asr/model"
 	"github.com/asrkit/asrkit/asr/text"
-	"github.com/asrkit/asrkit/internal/backend"
+	"github.com/asrkit/asrkit/internal/testutil"
 )
 
 // testManifest returns a valid checkpoint manifest for the tiny preset.
@@ -77,95 +73,11 @@ func save(t *testing.T, run string, step int64, wer float64, weights map[string]
 		m.Metrics.Eval = &EvalMetrics{Step: step, WER: wer, CER: wer / 3, Loss: 1, Utterances: 2, Words: 10}
 	}
 	state := map[string]*tensors.Tensor{"/optimizer/m/model/a/weights": filled(func(int) float32 { return 0.5 }, 64, 32)}
-	c, err := SaveCheckpoint(run, m, weights, state)
+	c, err := Save(run, m, weights, state)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c
-}
-
-var (
-	backendOnce sync.Once
-	testBackend backends.Backend
-	backendErr  error
-)
-
-// goBackend returns the one pure-Go backend shared by the package's tests
-// (tensors cannot move between backend instances).
-func goBackend(t *testing.T) backends.Backend {
-	t.Helper()
-	backendOnce.Do(func() { testBackend, _, backendErr = backend.New(gocontext.Background(), backend.SpecGo) })
-	if backendErr != nil {
-		t.Fatal(backendErr)
-	}
-	return testBackend
-}
-
-// tinyRun builds tiny's graph once on a fresh context (initialising
-// its variables) and returns the context and the graph's output for x.
-func tinyRun(t *testing.T, ctx *context.Context, feats *tensors.Tensor) []float32 {
-	t.Helper()
-	be := goBackend(t)
-	cfg, _ := model.Preset("tiny")
-	exec, err := context.NewExec(be, ctx, func(ctx *context.Context, x, lengths *graph.Node) *graph.Node {
-		lp, _ := model.LogProbs(ctx, cfg, x, lengths, false)
-		return lp
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Exec(feats, []int32{int32(feats.Shape().Dim(1))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var flat []float32
-	tensors.MustConstFlatData(out[0], func(f []float32) { flat = slices.Clone(f) })
-	return flat
-}
-
-func TestSaveLoadRebuildsTheSameModel(t *testing.T) {
-	feats := filled(func(i int) float32 { return float32(math.Sin(float64(i) * 0.37)) }, 1, 24, 80)
-	ctx := context.New()
-	ctx.SetParam(context.ParamInitialSeed, int64(3))
-	want := tinyRun(t, ctx, feats)
-
-	run := t.TempDir()
-	weights, state := ModelVariables(ctx)
-	if len(weights) == 0 || len(state) == 0 {
-		t.Fatalf("ModelVariables: %d weights, %d other variables", len(weights), len(state))
-	}
-	if _, ok := state["/#rngState"]; !ok {
-		t.Errorf("the random-number state is not among the non-model variables: %v", keys(state))
-	}
-	m := testManifest(7)
-	m.Parameters = model.CountParameters(ctx)
-	if _, err := SaveCheckpoint(run, m, weights, state); err != nil {
-		t.Fatal(err)
-	}
-
-	c, err := OpenModel(run)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.Manifest.Step != 7 || c.Manifest.Kind != KindCheckpoint || !c.HasState() {
-		t.Fatalf("opened %+v", c.Manifest)
-	}
-	loader, err := c.NewLoader(false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx2 := context.New()
-	ctx2.SetLoader(loader)
-	got := tinyRun(t, ctx2.Reuse(), feats)
-	if !slices.Equal(got, want) {
-		t.Errorf("log-probs of the loaded model differ from the saved model's")
-	}
-	if m := loader.Missing(); len(m) > 0 {
-		t.Errorf("Missing() = %v", m)
-	}
-	if u := loader.Unused(); len(u) > 0 {
-		t.Errorf("Unused() = %v", u)
-	}
 }
 
 func keys[V any](m map[string]V) []string {
@@ -223,20 +135,20 @@ func TestLatestSkipsDamagedCheckpoints(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	c, err := LatestCheckpoint(run)
+	c, err := Latest(run, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Manifest.Step != 20 {
-		t.Errorf("LatestCheckpoint = step %d, want 20 (40 and 30 are damaged)", c.Manifest.Step)
+		t.Errorf("Latest = step %d, want 20 (40 and 30 are damaged)", c.Manifest.Step)
 	}
 	for _, tc := range []struct {
 		step int64
 		want string
 	}{{40, "checksum"}, {30, "truncated"}} {
-		_, err := OpenCheckpoint(dir(tc.step))
-		if !errors.Is(err, ErrCorruptCheckpoint) || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("OpenCheckpoint(step %d) = %v, want ErrCorruptCheckpoint mentioning %q", tc.step, err, tc.want)
+		_, err := Open(dir(tc.step))
+		if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Open(step %d) = %v, want ErrCorrupt mentioning %q", tc.step, err, tc.want)
 		}
 	}
 
@@ -247,31 +159,31 @@ func TestLatestSkipsDamagedCheckpoints(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir(10), ManifestFile), []byte(`{"format_version": 1, "kind": "checkp`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := LatestCheckpoint(run); !errors.Is(err, ErrNoCheckpoint) || !strings.Contains(err.Error(), "all 4") {
-		t.Errorf("LatestCheckpoint with every checkpoint damaged = %v", err)
+	if _, err := Latest(run, nil); !errors.Is(err, ErrNoCheckpoint) || !strings.Contains(err.Error(), "all 4") {
+		t.Errorf("Latest with every checkpoint damaged = %v", err)
 	}
-	if _, err := OpenCheckpoint(dir(20)); !errors.Is(err, ErrNotModel) {
-		t.Errorf("OpenCheckpoint without manifest = %v, want ErrNotModel", err)
+	if _, err := Open(dir(20)); !errors.Is(err, ErrNotModel) {
+		t.Errorf("Open without manifest = %v, want ErrNotModel", err)
 	}
-	if _, err := OpenCheckpoint(dir(10)); !errors.Is(err, ErrCorruptCheckpoint) {
-		t.Errorf("OpenCheckpoint with a truncated manifest = %v, want ErrCorruptCheckpoint", err)
+	if _, err := Open(dir(10)); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("Open with a truncated manifest = %v, want ErrCorrupt", err)
 	}
 }
 
 func TestEmptyRunDir(t *testing.T) {
 	run := t.TempDir()
-	if _, err := LatestCheckpoint(run); !errors.Is(err, ErrNoCheckpoint) {
-		t.Errorf("LatestCheckpoint(empty) = %v", err)
+	if _, err := Latest(run, nil); !errors.Is(err, ErrNoCheckpoint) {
+		t.Errorf("Latest(empty) = %v", err)
 	}
-	if _, err := OpenModel(run); !errors.Is(err, ErrNotModel) {
+	if _, err := OpenModel(run, nil); !errors.Is(err, ErrNotModel) {
 		t.Errorf("OpenModel(empty folder) = %v, want ErrNotModel", err)
 	}
-	if _, err := OpenModel(filepath.Join(run, "nope")); err == nil {
+	if _, err := OpenModel(filepath.Join(run, "nope"), nil); err == nil {
 		t.Error("OpenModel(missing path) succeeded")
 	}
 	f := filepath.Join(run, "f")
 	os.WriteFile(f, nil, 0o644)
-	if _, err := OpenModel(f); !errors.Is(err, ErrNotModel) {
+	if _, err := OpenModel(f, nil); !errors.Is(err, ErrNotModel) {
 		t.Errorf("OpenModel(file) = %v, want ErrNotModel", err)
 	}
 }
@@ -282,15 +194,15 @@ func TestBestAndPrune(t *testing.T) {
 	for s := int64(1); s <= 8; s++ {
 		save(t, run, s, wers[s], syntheticWeights(float32(s)))
 	}
-	best, err := BestCheckpoint(run)
+	best, err := Best(run, nil)
 	if err != nil || best.Manifest.Step != 4 {
-		t.Fatalf("BestCheckpoint = %v, %v; want step 4", best, err)
+		t.Fatalf("Best = %v, %v; want step 4", best, err)
 	}
-	removed, err := PruneCheckpoints(run, 3, 2)
+	removed, err := Prune(run, 3, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	list, _ := ListCheckpoints(run)
+	list, _ := List(run)
 	var steps []int64
 	for _, c := range list {
 		steps = append(steps, c.Step)
@@ -302,8 +214,8 @@ func TestBestAndPrune(t *testing.T) {
 	run2 := t.TempDir()
 	save(t, run2, 1, -1, syntheticWeights(1))
 	save(t, run2, 2, -1, syntheticWeights(2))
-	if c, err := BestCheckpoint(run2); err != nil || c.Manifest.Step != 2 {
-		t.Errorf("BestCheckpoint without evaluations = %v, %v", c, err)
+	if c, err := Best(run2, nil); err != nil || c.Manifest.Step != 2 {
+		t.Errorf("Best without evaluations = %v, %v", c, err)
 	}
 }
 
@@ -316,7 +228,7 @@ func TestSaveReplacesSameStepAndCleansLeftovers(t *testing.T) {
 	if _, err := os.Stat(leftover); !os.IsNotExist(err) {
 		t.Errorf("leftover temporary folder still there: %v", err)
 	}
-	c, err := LatestCheckpoint(run)
+	c, err := Latest(run, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -343,7 +255,7 @@ func TestExport(t *testing.T) {
 	if c.Manifest.Kind != KindModel || c.Manifest.Step != 2 || c.HasState() || c.Manifest.Training != nil {
 		t.Errorf("exported best: %+v", c.Manifest)
 	}
-	m, err := OpenModel(out)
+	m, err := OpenModel(out, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -363,7 +275,7 @@ func TestExport(t *testing.T) {
 	if _, err := Export(run, out, ExportOptions{Average: 2, Float16: true, Overwrite: true}); err != nil {
 		t.Fatal(err)
 	}
-	m, err = OpenModel(out)
+	m, err = OpenModel(out, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -442,9 +354,9 @@ func TestListIgnoresOtherFolders(t *testing.T) {
 	for _, n := range []string{"step-", "step-12x", "notes", ".tmp-step-000000004-1"} {
 		os.MkdirAll(filepath.Join(run, CheckpointsDir, n), 0o755)
 	}
-	list, err := ListCheckpoints(run)
+	list, err := List(run)
 	if err != nil || len(list) != 1 || list[0].Step != 3 {
-		t.Errorf("ListCheckpoints = %v, %v", list, err)
+		t.Errorf("List = %v, %v", list, err)
 	}
 	for _, tc := range []struct {
 		in   string
@@ -460,7 +372,7 @@ func TestListIgnoresOtherFolders(t *testing.T) {
 }
 
 // TestOpenModelFS opens a checkpoint held in a file system (a folder of an
-// in-memory one, and os.DirFS) with the checks of OpenCheckpoint, and gives
+// in-memory one, and os.DirFS) with the checks of Open, and gives
 // the same manifest and tensors.
 func TestOpenModelFS(t *testing.T) {
 	run := t.TempDir()
@@ -478,9 +390,9 @@ func TestOpenModelFS(t *testing.T) {
 		files["models/m/"+name] = &fstest.MapFile{Data: b}
 	}
 	for name, open := range map[string]func() (*Checkpoint, error){
-		"MapFS":   func() (*Checkpoint, error) { return OpenModelFS(files, "models/m") },
-		"DirFS":   func() (*Checkpoint, error) { return OpenModelFS(os.DirFS(run), "checkpoints/"+stepDirName(30)) },
-		"DirFS .": func() (*Checkpoint, error) { return OpenModelFS(os.DirFS(onDisk.Dir), ".") },
+		"MapFS":   func() (*Checkpoint, error) { return OpenFS(files, "models/m") },
+		"DirFS":   func() (*Checkpoint, error) { return OpenFS(os.DirFS(run), "checkpoints/"+stepDirName(30)) },
+		"DirFS .": func() (*Checkpoint, error) { return OpenFS(os.DirFS(onDisk.Dir), ".") },
 	} {
 		c, err := open()
 		if err != nil {
@@ -502,7 +414,7 @@ func TestOpenModelFS(t *testing.T) {
 			}
 		}
 	}
-	if c, _ := OpenModelFS(files, "models/m"); c.Dir != "models/m" {
+	if c, _ := OpenFS(files, "models/m"); c.Dir != "models/m" {
 		t.Errorf("Dir = %q, want the path inside the file system", c.Dir)
 	}
 
@@ -521,17 +433,63 @@ func TestOpenModelFS(t *testing.T) {
 	}{
 		{"no manifest", files, "models", ErrNotModel, "has no manifest.json"},
 		{"missing folder", files, "nope", ErrNotModel, ""},
-		{"truncated state", truncState, "models/m", ErrCorruptCheckpoint, "truncated"},
-		{"checksum", corrupt, "models/m", ErrCorruptCheckpoint, "checksum"},
+		{"truncated state", truncState, "models/m", ErrCorrupt, "truncated"},
+		{"checksum", corrupt, "models/m", ErrCorrupt, "checksum"},
 		{"invalid path", files, "../m", nil, "not a valid path"},
 		{"rooted path", files, "/models/m", nil, "not a valid path"},
 	} {
-		_, err := OpenModelFS(tc.fsys, tc.dir)
+		_, err := OpenFS(tc.fsys, tc.dir)
 		if err == nil || (tc.is != nil && !errors.Is(err, tc.is)) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want %v mentioning %q", tc.name, err, tc.is, tc.want)
 		}
 	}
-	if _, err := OpenModelFS(nil, "."); err == nil {
-		t.Error("OpenModelFS(nil) succeeded")
+	if _, err := OpenFS(nil, "."); err == nil {
+		t.Error("OpenFS(nil) succeeded")
+	}
+}
+
+// TestFormat1Directory opens a model directory of format version 1
+// (ASRKTF01 tensor files, testdata/models/tiny-cpu) and exports it as
+// format 2 (safetensors) with the same weights and provenance.
+func TestFormat1Directory(t *testing.T) {
+	old, err := Open(testutil.Path(t, "models", "tiny-cpu"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if old.Manifest.FormatVersion != 1 || old.Manifest.Files[0].Name != legacyWeightsFile {
+		t.Fatalf("testdata/models/tiny-cpu is no longer a format 1 directory: %+v", old.Manifest.Files)
+	}
+	want, err := old.Tensors(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "model")
+	if _, err := Export(old.Dir, out, ExportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Manifest.FormatVersion != FormatVersion || c.Manifest.Files[0].Name != WeightsFile {
+		t.Errorf("exported format %d, files %+v", c.Manifest.FormatVersion, c.Manifest.Files)
+	}
+	if b, _ := os.ReadFile(filepath.Join(out, WeightsFile)); len(b) < 8 || string(b[:8]) == "ASRKTF01" {
+		t.Errorf("%s is not a safetensors file", WeightsFile)
+	}
+	if x, y := old.Manifest.Export, c.Manifest.Export; !slices.Equal(x.Checkpoints, y.Checkpoints) || x.Averaged != y.Averaged || x.Source != y.Source {
+		t.Errorf("export provenance changed: %+v → %+v", x, y)
+	}
+	got, err := c.Tensors(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d tensors, want %d", len(got), len(want))
+	}
+	for k, w := range want {
+		if !slices.Equal(tensors.MustCopyFlatData[float32](got[k]), tensors.MustCopyFlatData[float32](w)) {
+			t.Errorf("tensor %s differs after the conversion", k)
+		}
 	}
 }

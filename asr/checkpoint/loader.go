@@ -1,4 +1,4 @@
-package asr
+package checkpoint
 
 import (
 	"slices"
@@ -111,7 +111,7 @@ func isModelVariable(path string) bool {
 
 // ModelVariables splits a context's variables into the model weights (under
 // model.Scope) and everything else (optimizer state, random-number state,
-// counters), keyed by full variable path: the two maps SaveCheckpoint takes.
+// counters), keyed by full variable path: the two maps Save takes.
 // Variables without a value are skipped.
 func ModelVariables(ctx *context.Context) (weights, state map[string]*tensors.Tensor) {
 	weights, state = map[string]*tensors.Tensor{}, map[string]*tensors.Tensor{}

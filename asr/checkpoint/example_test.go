@@ -1,4 +1,4 @@
-package asr_test
+package checkpoint_test
 
 import (
 	"fmt"
@@ -11,7 +11,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
-	"github.com/asrkit/asrkit/asr"
+	"github.com/asrkit/asrkit/asr/checkpoint"
 	"github.com/asrkit/asrkit/asr/features"
 	"github.com/asrkit/asrkit/asr/model"
 	"github.com/asrkit/asrkit/asr/text"
@@ -20,7 +20,7 @@ import (
 // Open a model (a model directory, or a run directory for its best
 // checkpoint) and build its log-probabilities graph with the saved weights.
 func ExampleOpenModel() {
-	ckpt, err := asr.OpenModel("runs/tiny-cpu")
+	ckpt, err := checkpoint.OpenModel("runs/tiny-cpu", nil)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func ExampleOpenModel() {
 }
 
 // List the checkpoints of a run directory and find the newest and the best.
-func ExampleListCheckpoints() {
+func ExampleList() {
 	run, err := os.MkdirTemp("", "run")
 	if err != nil {
 		log.Fatal(err)
@@ -56,15 +56,15 @@ func ExampleListCheckpoints() {
 	defer os.RemoveAll(run)
 	writeExampleRun(run) // three checkpoints, evaluated at steps 100 and 200
 
-	list, err := asr.ListCheckpoints(run)
+	list, err := checkpoint.List(run)
 	if err != nil {
 		log.Fatal(err)
 	}
 	for _, c := range list {
 		fmt.Println(filepath.Base(c.Dir), evalText(c.Manifest))
 	}
-	latest, _ := asr.LatestCheckpoint(run)
-	best, _ := asr.BestCheckpoint(run)
+	latest, _ := checkpoint.Latest(run, nil)
+	best, _ := checkpoint.Best(run, nil)
 	fmt.Println("latest:", latest.Manifest.Step, "best:", best.Manifest.Step)
 	// Output:
 	// step-000000100 wer 42.0%
@@ -76,7 +76,7 @@ func ExampleListCheckpoints() {
 // Open a model directory held in a file system, here a run directory
 // seen through os.DirFS; an embed.FS (//go:embed of a model directory that
 // asr export wrote) or a zip archive work the same way.
-func ExampleOpenModelFS() {
+func ExampleOpenFS() {
 	run, err := os.MkdirTemp("", "run")
 	if err != nil {
 		log.Fatal(err)
@@ -84,7 +84,7 @@ func ExampleOpenModelFS() {
 	defer os.RemoveAll(run)
 	writeExampleRun(run)
 
-	ckpt, err := asr.OpenModelFS(os.DirFS(run), "checkpoints/step-000000200")
+	ckpt, err := checkpoint.OpenFS(os.DirFS(run), "checkpoints/step-000000200")
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -97,7 +97,50 @@ func ExampleOpenModelFS() {
 	// checkpoints/step-000000200 200 wer 31.5% (Float32)[2 2]
 }
 
-func evalText(m *asr.Manifest) string {
+// Export a run directory as a model directory: the mean of its two newest
+// checkpoints, in float16.
+func ExampleExport() {
+	run, err := os.MkdirTemp("", "run")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(run)
+	writeExampleRun(run)
+
+	out := filepath.Join(run, "model")
+	m, err := checkpoint.Export(run, out, checkpoint.ExportOptions{Average: 2, Float16: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(m.Manifest.Kind, m.Manifest.Export.Checkpoints, m.Manifest.Files[0].Name)
+	// Output:
+	// model [200 250] weights.safetensors
+}
+
+// Delete a run's checkpoints (what asr train --fresh --force does), and
+// nothing else: a file of one's own in the checkpoints folder stays.
+func ExampleRemoveCheckpoints() {
+	run, err := os.MkdirTemp("", "run")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(run)
+	writeExampleRun(run)
+	notes := filepath.Join(run, checkpoint.CheckpointsDir, "notes.txt")
+	os.WriteFile(notes, []byte("lr 3e-4 was too high\n"), 0o644)
+
+	n, err := checkpoint.RemoveCheckpoints(run)
+	if err != nil {
+		log.Fatal(err)
+	}
+	list, _ := checkpoint.List(run)
+	_, statErr := os.Stat(notes)
+	fmt.Println(n, "removed,", len(list), "left, notes kept:", statErr == nil)
+	// Output:
+	// 3 removed, 0 left, notes kept: true
+}
+
+func evalText(m *checkpoint.Manifest) string {
 	if m.Metrics.Eval == nil {
 		return "not evaluated"
 	}
@@ -115,15 +158,15 @@ func writeExampleRun(run string) {
 		step int64
 		wer  float64
 	}{{100, 0.42}, {200, 0.315}, {250, -1}} {
-		m := &asr.Manifest{
+		m := &checkpoint.Manifest{
 			Step: c.step, Model: cfg, Features: features.DefaultConfig(), Normalization: norm,
-			Vocabulary: text.DefaultVocabulary(), Training: &asr.TrainingState{TotalSteps: 1000},
+			Vocabulary: text.DefaultVocabulary(), Training: &checkpoint.TrainingState{TotalSteps: 1000},
 		}
 		if c.wer >= 0 {
-			m.Metrics.Eval = &asr.EvalMetrics{Step: c.step, WER: c.wer, CER: c.wer / 3}
+			m.Metrics.Eval = &checkpoint.EvalMetrics{Step: c.step, WER: c.wer, CER: c.wer / 3}
 		}
 		weights := map[string]*tensors.Tensor{"/model/output/weights": tensors.FromValue([][]float32{{1, 2}, {3, 4}})}
-		if _, err := asr.SaveCheckpoint(run, m, weights, nil); err != nil {
+		if _, err := checkpoint.Save(run, m, weights, nil); err != nil {
 			log.Fatal(err)
 		}
 	}

@@ -1,4 +1,4 @@
-package data
+package synth
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/asrkit/asrkit/asr/data"
 	"github.com/asrkit/asrkit/asr/features"
 	"github.com/asrkit/asrkit/internal/testutil"
 )
@@ -103,7 +104,7 @@ func TestAugmentNoiseLevel(t *testing.T) {
 	for _, kind := range []string{"white", "pink", "brown"} {
 		x := make([]float32, n)
 		for i := range x {
-			x[i] = float32(0.1 * math.Sin(2*math.Pi*440*float64(i)/SynthRate))
+			x[i] = float32(0.1 * math.Sin(2*math.Pi*440*float64(i)/Rate))
 		}
 		clean := append([]float32(nil), x...)
 		augment(x, &renderParams{Noise: kind, SNR: 20}, 1)
@@ -130,7 +131,7 @@ func TestSynthesizeEspeak(t *testing.T) {
 	dir := t.TempDir()
 	texts := filepath.Join(dir, "texts.txt")
 	os.WriteFile(texts, []byte("A1|The first line.\nA2|A second, longer line of text.\nA3|Third.\n"), 0o644)
-	opt := DefaultSynthOptions()
+	opt := DefaultOptions()
 	opt.Texts = []string{texts}
 	opt.Out = filepath.Join(dir, "out")
 	opt.Voices = []string{"espeak-ng:en-us", "espeak-ng:en-gb-scotland+f2"}
@@ -161,7 +162,7 @@ func TestSynthesizeEspeak(t *testing.T) {
 		}
 	}
 	// The corpus passes the checks.
-	r, err := Check(ctx, Config{LJSpeech: LJSpeechConfig{Path: opt.Out}, CacheDir: t.TempDir()}, Options{Logger: quiet})
+	r, err := data.Check(ctx, data.Config{LJSpeech: data.LJSpeechConfig{Path: opt.Out}, CacheDir: t.TempDir()}, data.Options{})
 	if err != nil || r.Valid != 3 || len(r.Problems) != 0 {
 		t.Fatalf("check: %v %+v", err, r)
 	}
@@ -198,7 +199,7 @@ func TestSynthesizeFliteFestival(t *testing.T) {
 	dir := t.TempDir()
 	texts := filepath.Join(dir, "t.txt")
 	os.WriteFile(texts, []byte("B1|Hello world.\nB2|Good morning.\n"), 0o644)
-	opt := DefaultSynthOptions()
+	opt := DefaultOptions()
 	opt.Texts, opt.Out, opt.Voices = []string{texts}, filepath.Join(dir, "out"), []string{"flite:slt", "festival:kal_diphone"}
 	rep, err := Synthesize(context.Background(), opt)
 	if err != nil {
@@ -222,12 +223,12 @@ func TestSynthesizeMissingTools(t *testing.T) {
 	os.WriteFile(texts, []byte("a|b\n"), 0o644)
 	ctx := context.Background()
 	for _, voices := range [][]string{nil, {"flite:slt"}, {"espeak-ng"}} {
-		_, err := Synthesize(ctx, SynthOptions{Texts: []string{texts}, Out: filepath.Join(dir, "o"), Voices: voices})
+		_, err := Synthesize(ctx, Options{Texts: []string{texts}, Out: filepath.Join(dir, "o"), Voices: voices})
 		if !errors.Is(err, ErrSynthesizerMissing) || !strings.Contains(err.Error(), "apt-get install") {
 			t.Errorf("voices %v: %v", voices, err)
 		}
 	}
-	if _, err := Synthesize(ctx, SynthOptions{Texts: []string{texts}}); err == nil {
+	if _, err := Synthesize(ctx, Options{Texts: []string{texts}}); err == nil {
 		t.Error("no output folder accepted")
 	}
 }
