@@ -71,9 +71,6 @@ func (t *trainer) newBackend(ctx context.Context) error {
 	}
 	t.res.Backend = t.binfo.String()
 	t.log.Info("backend", "spec", spec, "from", string(src), "using", t.binfo.String())
-	if t.cfg.Train.Precision == model.PrecisionBFloat16 && t.binfo.Name == "go" {
-		t.log.Warn("train.precision bfloat16 on the pure-Go backend computes correctly but about half as fast as float32; it is meant for GPUs")
-	}
 	return nil
 }
 
