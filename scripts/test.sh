@@ -9,9 +9,10 @@ start=$(date +%s)
 
 export GOMLX_NO_AUTO_INSTALL=1   # never download PJRT plugins
 export ASRKIT_REQUIRE_TOOLS=1    # tests that drive a tool fail, not skip, without it
+export ASRKIT_REQUIRE_BROWSER=1  # the web interface's test (chromedp) fails, not skips, without Chromium
 
 # command:packages (joined with +) that the tests need.
-tools=(sox:sox espeak-ng:espeak-ng sctk:sctk ffmpeg:ffmpeg sphinx_lm_eval:sphinxbase-utils shellcheck:shellcheck bats:bats sphinx_fe:sphinxbase-utils flite:flite text2wave:festival+festvox-kallpc16k+festvox-kdlpc16k+festvox-us-slt-hts)
+tools=(sox:sox espeak-ng:espeak-ng sctk:sctk ffmpeg:ffmpeg sphinx_lm_eval:sphinxbase-utils shellcheck:shellcheck bats:bats sphinx_fe:sphinxbase-utils flite:flite text2wave:festival+festvox-kallpc16k+festvox-kdlpc16k+festvox-us-slt-hts chromium:chromium)
 missing=()
 for t in "${tools[@]}"; do
   if ! command -v "${t%%:*}" >/dev/null 2>&1; then

@@ -11,7 +11,7 @@ export const PANELS = [
   { key: 'lr', title: 'Learning rate', src: 'metrics', get: (m) => m.learning_rate, smooth: false, fmt: (v) => num(v, 3) },
   { key: 'grad', title: 'Gradient norm', src: 'metrics', get: (m) => m.grad_norm, smooth: true, fmt: (v) => num(v, 3) },
   { key: 'speed', title: 'Audio seconds per second', src: 'metrics', get: (m) => m.audio_seconds_per_second, smooth: true, fmt: (v) => num(v, 3) },
-  { key: 'err', title: 'Validation WER / CER (%)', src: 'evals', get: null, smooth: false, fmt: (v) => num(v, 3) + '%' },
+  { key: 'err', title: 'Validation WER / CER (%)', src: 'evals', get: null, smooth: false, linear: true, fmt: (v) => num(v, 3) + '%' },
 ];
 
 // Steps are whole numbers: ticks at 1, 2, 5, 10, 20, 50, ... steps apart.
@@ -85,7 +85,8 @@ export class Charts {
       const pts = run[def.src] || [];
       if (!pts.length) continue;
       const xs = pts.map((m) => m.step);
-      const clean = (v) => (this.log && !(v > 0)) ? null : v;
+      const log = this.log && !def.linear; // error rates of 0% stay on a linear axis
+      const clean = (v) => (log && !(v > 0)) ? null : v;
       if (def.src === 'evals') {
         const wer = pts.map((e) => clean(100 * e.wer)), cer = pts.map((e) => clean(100 * e.cer));
         tables.push([xs, wer, cer]);
@@ -124,7 +125,8 @@ export class Charts {
     }
     p.labels = t.labels;
     p.data = t.data;
-    const sig = t.series.map((s) => s.label + s.stroke).join('|') + (this.log ? '|log' : '|lin');
+    const log = this.log && !p.def.linear;
+    const sig = t.series.map((s) => s.label + s.stroke).join('|') + (log ? '|log' : '|lin');
     if (p.u && p.sig === sig) {
       p.u.setData(t.data);
     } else {
@@ -148,7 +150,11 @@ export class Charts {
       width, height: 190,
       legend: { show: false },
       cursor: { drag: { x: true, y: false }, points: { size: 6 } },
-      scales: { x: { time: false }, y: this.log ? { distr: 3 } : { auto: true } },
+      scales: {
+        x: { time: false },
+        // Error rates start at 0%.
+        y: p.def.linear ? { range: (u, lo, hi) => [0, hi > 0 ? hi * 1.08 : 1] } : this.log ? { distr: 3 } : { auto: true },
+      },
       axes: [
         Object.assign({}, axis, { label: 'step', labelSize: 18, labelFont: '11px system-ui, sans-serif', size: 34, incrs: STEP_INCRS }),
         Object.assign({}, axis, { size: 56, values: (u, vals) => vals.map((v) => (v === null ? '' : num(v, 3))) }),

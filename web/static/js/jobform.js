@@ -367,6 +367,7 @@ function initEditor() {
   });
   $('#yaml-check').addEventListener('click', checkYAML);
   $('#yaml-start').addEventListener('click', async () => {
+    clearTimeout(checkTimer); // a check due after this start would find the job exists
     const name = $('#y-name').value.trim();
     if (name && !NAME_RE.test(name)) {
       showYAMLErrors("The job name: use 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit.", false);
