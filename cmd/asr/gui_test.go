@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"image/png"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -505,6 +506,24 @@ func TestGUI(t *testing.T) {
 	p.do("uploading on the phone", chromedp.Sleep(500*time.Millisecond), chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{testutil.Path(t, "ljspeech", "wavs", "LJ001-0002.wav")}))
 	p.wait("the spectrogram on the phone", `!document.getElementById('spectro').hidden`, long)
 	p.shot("phone-transcribe", false)
+
+	// The same runs' curves from the command line (the README's example).
+	shots := *guiShots
+	if shots == "" {
+		shots = t.TempDir()
+	}
+	curvesPNG := filepath.Join(shots, "curves.png")
+	if _, err := runCmd(t, []string{"plot"}, "plot", "--out", curvesPNG, "--log", filepath.Join(ckpt, "gui-a"), filepath.Join(ckpt, "gui-b")); err != nil {
+		t.Errorf("asr plot of the GUI's runs: %v", err)
+	} else if f, err := os.Open(curvesPNG); err != nil {
+		t.Error(err)
+	} else {
+		cfg, err := png.DecodeConfig(f)
+		f.Close()
+		if err != nil || cfg.Height != 3*330 {
+			t.Errorf("asr plot of the GUI's runs: %+v, %v; want five panels", cfg, err)
+		}
+	}
 
 	if errs := p.problems(); len(errs) > 0 {
 		t.Errorf("console errors and warnings, failed requests:\n  %s", strings.Join(errs, "\n  "))

@@ -261,7 +261,7 @@ function makeRow(id) {
   r.eta = h('td', { class: 'num hide-narrow' });
   r.speed = h('td', { class: 'num hide-narrow' });
   r.loss = h('td', { class: 'num hide-narrow' });
-  r.wer = h('td', { class: 'num' });
+  r.wer = h('td', { class: 'num hide-narrow' });
   r.stop = h('button', { type: 'button', class: 'small danger', onclick: () => action(id, 'stop') }, 'Stop');
   r.resume = h('button', { type: 'button', class: 'small', onclick: () => action(id, 'resume') }, 'Resume');
   r.export = h('button', { type: 'button', class: 'small', onclick: () => exportJob(id) }, 'Export');

@@ -48,7 +48,7 @@ export function num(x, digits = 3) {
   if (x === undefined || x === null || !isFinite(x)) return '–';
   if (x === 0) return '0';
   const a = Math.abs(x);
-  if (a >= 1e5 || a < 1e-3) return x.toExponential(Math.max(0, digits - 1));
+  if (a >= 1e5 || a < 1e-3) return x.toExponential(Math.max(0, digits - 1)).replace(/\.?0+e/, 'e');
   return Number(x.toPrecision(digits)).toString();
 }
 

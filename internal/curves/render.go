@@ -1,0 +1,319 @@
+package curves
+
+import (
+	"errors"
+	"fmt"
+	"image/color"
+	"io"
+	"math"
+	"slices"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
+)
+
+// Panel names, for [Options.Panels].
+const (
+	PanelLoss  = "loss"  // training loss, validation loss dashed
+	PanelLR    = "lr"    // learning rate
+	PanelGrad  = "grad"  // gradient norm
+	PanelSpeed = "speed" // audio seconds trained per second
+	PanelWER   = "wer"   // validation WER and CER (%), CER dashed
+)
+
+// Panels lists the panel names in the order they are drawn.
+var Panels = []string{PanelLoss, PanelLR, PanelGrad, PanelSpeed, PanelWER}
+
+// Options configures [Render]. Every zero field means the default named on
+// it.
+type Options struct {
+	// Format is "png" or "svg". Empty means "png".
+	Format string
+	// Width is the image's width in pixels. Zero means 1200.
+	Width int
+	// Height is the image's height in pixels. Zero means 330 per row of
+	// panels (two panels a row).
+	Height int
+	// Smoothing is the weight of TensorBoard's smoothing of the training
+	// curves, in [0, 1): 0 draws them as they are, larger is smoother (the
+	// raw curve stays faint behind).
+	Smoothing float64
+	// LogY draws the loss, learning rate, gradient norm and throughput on
+	// logarithmic axes (error rates stay linear, from 0%).
+	LogY bool
+	// Panels names the panels to draw ([Panels]). Empty means every panel
+	// that some run has data for.
+	Panels []string
+}
+
+// palette is the colour of the i-th run; the web interface uses the same.
+var palette = []color.RGBA{
+	{0x3b, 0x5b, 0xdb, 0xff}, {0xe8, 0x59, 0x0c, 0xff}, {0x2b, 0x8a, 0x3e, 0xff}, {0xae, 0x3e, 0xc9, 0xff},
+	{0xc9, 0x2a, 0x2a, 0xff}, {0x0c, 0x85, 0x99, 0xff}, {0xf0, 0x8c, 0x00, 0xff}, {0x5c, 0x94, 0x0d, 0xff},
+	{0xd6, 0x33, 0x6c, 0xff}, {0x49, 0x50, 0x57, 0xff},
+}
+
+// Color is the colour of the i-th run.
+func Color(i int) color.RGBA { return palette[i%len(palette)] }
+
+// panelDef says what one panel draws.
+type panelDef struct {
+	name, title, ylabel string
+	// solid and dashed are a run's curves (dashed may be nil).
+	solid, dashed func(r *Run) []Point
+	// solidName and dashedName label the two kinds of line in the legend.
+	solidName, dashedName string
+	smooth                bool // the solid curve is a training curve: smoothed
+	percent               bool // fractions shown as percentages, from 0
+}
+
+var panelDefs = map[string]panelDef{
+	PanelLoss: {name: PanelLoss, title: "Loss", ylabel: "CTC loss per token",
+		solid: func(r *Run) []Point { return r.Loss }, dashed: func(r *Run) []Point { return r.ValLoss },
+		solidName: "training", dashedName: "validation", smooth: true},
+	PanelLR: {name: PanelLR, title: "Learning rate", ylabel: "learning rate",
+		solid: func(r *Run) []Point { return r.LearningRate }},
+	PanelGrad: {name: PanelGrad, title: "Gradient norm", ylabel: "global norm before clipping",
+		solid: func(r *Run) []Point { return r.GradNorm }, smooth: true},
+	PanelSpeed: {name: PanelSpeed, title: "Throughput", ylabel: "audio seconds per second",
+		solid: func(r *Run) []Point { return r.Speed }, smooth: true},
+	PanelWER: {name: PanelWER, title: "Validation error rates", ylabel: "%",
+		solid: func(r *Run) []Point { return r.WER }, dashed: func(r *Run) []Point { return r.CER },
+		solidName: "WER", dashedName: "CER", percent: true},
+}
+
+// Render draws the runs' curves, overlaid, one panel per quantity (two
+// panels a row), to w. It fails when there are no runs, when no chosen
+// panel has data, or on bad options.
+func Render(w io.Writer, runs []Run, opts Options) (err error) {
+	if len(runs) == 0 {
+		return errors.New("curves: no runs to draw")
+	}
+	if opts.Format == "" {
+		opts.Format = "png"
+	}
+	if opts.Format != "png" && opts.Format != "svg" {
+		return fmt.Errorf("curves: format %q: want png or svg", opts.Format)
+	}
+	if opts.Smoothing < 0 || opts.Smoothing >= 1 || math.IsNaN(opts.Smoothing) {
+		return fmt.Errorf("curves: smoothing %v: want a weight in [0, 1)", opts.Smoothing)
+	}
+	if opts.Width < 0 || opts.Height < 0 || opts.Width > 20000 || opts.Height > 20000 {
+		return fmt.Errorf("curves: image size %dx%d: want 1 to 20000 pixels a side (0: the default)", opts.Width, opts.Height)
+	}
+	names := opts.Panels
+	if len(names) == 0 {
+		names = Panels
+	}
+	var defs []panelDef
+	for _, n := range names {
+		d, ok := panelDefs[n]
+		if !ok {
+			return fmt.Errorf("curves: no panel %q: want some of %s", n, strings.Join(Panels, ", "))
+		}
+		if slices.ContainsFunc(defs, func(x panelDef) bool { return x.name == n }) {
+			continue
+		}
+		if hasData(d, runs) {
+			defs = append(defs, d)
+		} else if len(opts.Panels) > 0 {
+			return fmt.Errorf("curves: no run has data for the %s panel", n)
+		}
+	}
+	if len(defs) == 0 {
+		return errors.New("curves: the runs have no metrics or evaluations to draw")
+	}
+	// gonum/plot panics on some inputs; none must leave the package.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("curves: drawing failed: %v", r)
+		}
+	}()
+
+	cols := min(2, len(defs))
+	rows := (len(defs) + cols - 1) / cols
+	plots := make([][]*plot.Plot, rows)
+	for i := range plots {
+		plots[i] = make([]*plot.Plot, cols)
+	}
+	for i, d := range defs {
+		plots[i/cols][i%cols] = drawPanel(d, runs, opts)
+	}
+
+	width, height := opts.Width, opts.Height
+	if width == 0 {
+		width = 1200
+	}
+	if height == 0 {
+		height = 330 * rows
+	}
+	const dpi = 96
+	wl, hl := vg.Length(width)*vg.Inch/dpi, vg.Length(height)*vg.Inch/dpi
+	var canvas interface {
+		vg.CanvasSizer
+		io.WriterTo
+	}
+	switch opts.Format {
+	case "svg":
+		canvas = vgsvg.New(wl, hl)
+	default:
+		canvas = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(wl, hl), vgimg.UseDPI(dpi))}
+	}
+	dc := draw.New(canvas)
+	tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Points(14), PadY: vg.Points(14),
+		PadTop: vg.Points(6), PadBottom: vg.Points(6), PadLeft: vg.Points(6), PadRight: vg.Points(10)}
+	cells := plot.Align(plots, tiles, dc)
+	for r := range plots {
+		for c, p := range plots[r] {
+			if p != nil {
+				p.Draw(cells[r][c])
+			}
+		}
+	}
+	if _, err := canvas.WriteTo(w); err != nil {
+		return fmt.Errorf("curves: writing the %s: %w", opts.Format, err)
+	}
+	return nil
+}
+
+func hasData(d panelDef, runs []Run) bool {
+	for i := range runs {
+		if len(d.solid(&runs[i])) > 0 || d.dashed != nil && len(d.dashed(&runs[i])) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// drawPanel makes one panel's plot.
+func drawPanel(d panelDef, runs []Run, opts Options) *plot.Plot {
+	p := plot.New()
+	sans := func(size float64) font.Font {
+		return font.Font{Typeface: "Liberation", Variant: "Sans", Size: vg.Points(size)}
+	}
+	p.Title.Text = d.title
+	p.Title.TextStyle.Font = sans(12)
+	p.X.Label.Text = "step"
+	p.Y.Label.Text = d.ylabel
+	for _, a := range []*plot.Axis{&p.X, &p.Y} {
+		a.Label.TextStyle.Font = sans(10)
+		a.Tick.Label.Font = sans(9)
+	}
+	p.Legend.Top = true
+	p.Legend.TextStyle.Font = sans(9)
+	p.Legend.ThumbnailWidth = vg.Points(18)
+	p.Add(plotter.NewGrid())
+	logY := opts.LogY && !d.percent
+
+	scale := 1.0
+	if d.percent {
+		scale = 100
+	}
+	// values keeps the points that the axis can show.
+	values := func(ps []Point) plotter.XYs {
+		xy := make(plotter.XYs, 0, len(ps))
+		for _, pt := range ps {
+			v := pt.Value * scale
+			if logY && v <= 0 {
+				continue
+			}
+			xy = append(xy, plotter.XY{X: float64(pt.Step), Y: v})
+		}
+		return xy
+	}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	track := func(xy plotter.XYs) {
+		for _, q := range xy {
+			lo, hi = min(lo, q.Y), max(hi, q.Y)
+		}
+	}
+	for i := range runs {
+		run := &runs[i]
+		col := Color(i)
+		raw := values(d.solid(run))
+		if len(raw) > 0 {
+			if d.smooth && opts.Smoothing > 0 && len(raw) > 2 {
+				faint := color.NRGBA{R: col.R, G: col.G, B: col.B, A: 0x50}
+				addLine(p, raw, faint, 1, nil, false)
+				pts := make([]Point, len(raw))
+				for j, q := range raw {
+					pts[j] = Point{Step: int64(q.X), Value: q.Y}
+				}
+				raw = values(Smooth(pts, opts.Smoothing))
+			}
+			track(raw)
+			l := addLine(p, raw, col, 2, nil, d.percent)
+			p.Legend.Add(run.Name, l)
+		}
+		if d.dashed != nil {
+			xy := values(d.dashed(run))
+			if len(xy) > 0 {
+				track(xy)
+				l := addLine(p, xy, col, 1.5, []vg.Length{vg.Points(5), vg.Points(3)}, true)
+				if len(raw) == 0 {
+					p.Legend.Add(run.Name+" ("+d.dashedName+")", l)
+				}
+			}
+		}
+	}
+	if d.dashed != nil && d.dashedName != "" && hasDashed(d, runs) {
+		gray := color.RGBA{0x6c, 0x75, 0x7d, 0xff}
+		solid, _ := plotter.NewLine(plotter.XYs{{}})
+		solid.LineStyle = draw.LineStyle{Color: gray, Width: vg.Points(2)}
+		dashed, _ := plotter.NewLine(plotter.XYs{{}})
+		dashed.LineStyle = draw.LineStyle{Color: gray, Width: vg.Points(1.5), Dashes: []vg.Length{vg.Points(5), vg.Points(3)}}
+		p.Legend.Add(d.solidName, solid)
+		p.Legend.Add(d.dashedName, dashed)
+	}
+	switch {
+	case d.percent:
+		p.Y.Min = 0
+		if hi <= 0 || math.IsInf(hi, 0) {
+			p.Y.Max = 1
+		} else {
+			p.Y.Max = hi * 1.05
+		}
+	case logY && !math.IsInf(lo, 0):
+		p.Y.Scale = plot.LogScale{}
+		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		if lo == hi {
+			p.Y.Min, p.Y.Max = lo/2, hi*2
+		}
+	}
+	return p
+}
+
+func hasDashed(d panelDef, runs []Run) bool {
+	for i := range runs {
+		if len(d.dashed(&runs[i])) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// addLine adds a line (with its points when marks, for sparse curves such
+// as evaluations) and returns it for the legend.
+func addLine(p *plot.Plot, xy plotter.XYs, c color.Color, width float64, dashes []vg.Length, marks bool) *plotter.Line {
+	l, err := plotter.NewLine(xy)
+	if err != nil {
+		panic(err) // values are finite by construction; Render recovers
+	}
+	l.LineStyle = draw.LineStyle{Color: c, Width: vg.Points(width), Dashes: dashes}
+	p.Add(l)
+	if marks && len(xy) <= 60 {
+		s, err := plotter.NewScatter(xy)
+		if err != nil {
+			panic(err)
+		}
+		s.GlyphStyle = draw.GlyphStyle{Color: c, Radius: vg.Points(2), Shape: draw.CircleGlyph{}}
+		p.Add(s)
+	}
+	return l
+}
