@@ -235,3 +235,29 @@ func countColor(img image.Image, c interface{ RGBA() (r, g, b, a uint32) }) int 
 	}
 	return n
 }
+
+func TestNiceTicks(t *testing.T) {
+	for _, tt := range []struct {
+		lo, hi  float64
+		integer bool
+		want    string // the labels
+	}{
+		{0, 400, true, "0 100 200 300 400"},
+		{5, 400, true, "100 200 300 400"},
+		{0, 80, false, "0 20 40 60 80"},
+		{0.0001, 0.0009, false, "0.0002 0.0004 0.0006 0.0008"},
+		{0, 3, true, "0 1 2 3"},
+		{0, 1, true, "0 1"},
+		{20000, 20000, true, "20000"},
+	} {
+		var labels []string
+		for _, tk := range (niceTicks{integer: tt.integer}).Ticks(tt.lo, tt.hi) {
+			if tk.Label != "" {
+				labels = append(labels, tk.Label)
+			}
+		}
+		if got := strings.Join(labels, " "); got != tt.want {
+			t.Errorf("Ticks(%v, %v): %q, want %q", tt.lo, tt.hi, got, tt.want)
+		}
+	}
+}

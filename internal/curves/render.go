@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -281,12 +282,66 @@ func drawPanel(d panelDef, runs []Run, opts Options) *plot.Plot {
 		}
 	case logY && !math.IsInf(lo, 0):
 		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		if hi/lo >= 30 {
+			p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		} else {
+			p.Y.Tick.Marker = niceTicks{} // within a decade or so: LogTicks would label one tick or none
+		}
 		if lo == hi {
 			p.Y.Min, p.Y.Max = lo/2, hi*2
 		}
+	default:
+		p.Y.Tick.Marker = niceTicks{}
 	}
+	p.X.Tick.Marker = niceTicks{integer: true}
 	return p
+}
+
+// niceTicks labels about five ticks 1, 2 or 5 × 10^k apart, with the
+// shortest labels ("0.25", "1e-05", "20000"), and marks minor ticks
+// between them. With integer, the spacing is at least 1 (steps).
+type niceTicks struct{ integer bool }
+
+// Ticks implements plot.Ticker.
+func (n niceTicks) Ticks(lo, hi float64) []plot.Tick {
+	if !(hi > lo) || math.IsInf(hi-lo, 0) {
+		return []plot.Tick{{Value: lo, Label: label(lo)}}
+	}
+	raw := (hi - lo) / 5
+	mag := math.Pow(10, math.Floor(math.Log10(raw)))
+	step := mag
+	for _, m := range []float64{1, 2, 5, 10} {
+		if step = m * mag; step >= raw {
+			break
+		}
+	}
+	if n.integer && step < 1 {
+		step = 1
+	}
+	minor := step / 5
+	if step/mag == 2 || step/mag == 20 {
+		minor = step / 4
+	}
+	if n.integer && minor < 1 {
+		minor = 1
+	}
+	var ticks []plot.Tick
+	for v := math.Ceil(lo/minor) * minor; v <= hi+minor*1e-9; v += minor {
+		if math.Abs(math.Remainder(v, step)) < minor*1e-6 {
+			v = math.Round(v/step) * step
+			ticks = append(ticks, plot.Tick{Value: v, Label: label(v)})
+		} else {
+			ticks = append(ticks, plot.Tick{Value: v})
+		}
+	}
+	return ticks
+}
+
+func label(v float64) string {
+	if v == 0 {
+		return "0"
+	}
+	return strconv.FormatFloat(v, 'g', 6, 64)
 }
 
 func hasDashed(d panelDef, runs []Run) bool {
