@@ -274,6 +274,7 @@ func drawPanel(d panelDef, runs []Run, opts Options) *plot.Plot {
 	}
 	switch {
 	case d.percent:
+		p.Y.Tick.Marker = niceTicks{}
 		p.Y.Min = 0
 		if hi <= 0 || math.IsInf(hi, 0) {
 			p.Y.Max = 1
