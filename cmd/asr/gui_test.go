@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"image/png"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -527,5 +529,58 @@ func TestGUI(t *testing.T) {
 
 	if errs := p.problems(); len(errs) > 0 {
 		t.Errorf("console errors and warnings, failed requests:\n  %s", strings.Join(errs, "\n  "))
+	}
+}
+
+// TestGUICommand: asr gui's usage errors, and its frontend serving the
+// pages and its /healthz until the context ends.
+func TestGUICommand(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"gui", "extra"}, "gui takes no arguments"},
+		{[]string{"gui", "--api", "asr-api:8000"}, "want http://HOST:PORT"},
+		{[]string{"gui", "--api", "http://localhost:1", "--listen", "256.0.0.1:x"}, "gui: listen"},
+	} {
+		if _, err := runCmd(t, []string{"gui"}, tt.args...); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("asr %s: %v, want %q", strings.Join(tt.args, " "), err, tt.want)
+		}
+	}
+
+	apiTS := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"status": "ok"}`))
+	}))
+	defer apiTS.Close()
+	fe, err := web.NewFrontend(web.FrontendConfig{API: apiTS.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serveFrontend(ctx, ln, fe, 5*time.Second, slog.New(slog.DiscardHandler), apiTS.URL) }()
+	for _, path := range []string{"/", "/healthz"} {
+		resp, err := http.Get("http://" + ln.Addr().String() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("GET %s: %s", path, resp.Status)
+		}
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the frontend did not shut down")
 	}
 }

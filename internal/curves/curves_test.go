@@ -208,10 +208,13 @@ func TestRender(t *testing.T) {
 		{nil, "no runs"},
 		{[]Run{{Name: "empty"}}, "no metrics or evaluations"},
 		{[]Run{{Name: "no evals", Loss: []Point{{5, 1}}}}, ""},
+		{[]Run{{Name: "constant", Loss: []Point{{5, 0.001}, {10, 0.001}, {15, 0.001}}, WER: []Point{{10, 0}, {20, 0}}}}, ""},
 	} {
-		err := Render(&bytes.Buffer{}, tt.runs, Options{})
-		if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
-			t.Errorf("Render(%v): %v, want %q", tt.runs, err, tt.want)
+		for _, logY := range []bool{false, true} {
+			err := Render(&bytes.Buffer{}, tt.runs, Options{LogY: logY, Smoothing: 0.6})
+			if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+				t.Errorf("Render(%v, log %v): %v, want %q", tt.runs, logY, err, tt.want)
+			}
 		}
 	}
 	if err := Render(&bytes.Buffer{}, []Run{{Name: "no evals", Loss: []Point{{5, 1}}}}, Options{Panels: []string{"wer"}}); err == nil {
@@ -249,6 +252,8 @@ func TestNiceTicks(t *testing.T) {
 		{0, 3, true, "0 1 2 3"},
 		{0, 1, true, "0 1"},
 		{20000, 20000, true, "20000"},
+		{0.001, 0.001 + 1e-18, false, "0.001 0.001"},
+		{2.5 - 1e-15, 2.5 + 1e-15, false, "2.5 2.5"},
 	} {
 		var labels []string
 		for _, tk := range (niceTicks{integer: tt.integer}).Ticks(tt.lo, tt.hi) {

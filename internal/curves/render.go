@@ -304,7 +304,7 @@ func drawPanel(d panelDef, runs []Run, opts Options) *plot.Plot {
 type niceTicks struct{ integer bool }
 
 // Ticks implements plot.Ticker.
-func (n niceTicks) Ticks(lo, hi float64) []plot.Tick {
+func (nt niceTicks) Ticks(lo, hi float64) []plot.Tick {
 	if !(hi > lo) || math.IsInf(hi-lo, 0) {
 		return []plot.Tick{{Value: lo, Label: label(lo)}}
 	}
@@ -316,18 +316,25 @@ func (n niceTicks) Ticks(lo, hi float64) []plot.Tick {
 			break
 		}
 	}
-	if n.integer && step < 1 {
+	if nt.integer && step < 1 {
 		step = 1
 	}
 	minor := step / 5
 	if step/mag == 2 || step/mag == 20 {
 		minor = step / 4
 	}
-	if n.integer && minor < 1 {
+	if nt.integer && minor < 1 {
 		minor = 1
 	}
+	start := math.Ceil(lo/minor) * minor
+	n := int(math.Floor((hi-start)/minor+1e-9)) + 1
+	if n < 1 || n > 1000 || start+minor == start {
+		// A range too narrow for the floats' precision (a constant curve).
+		return []plot.Tick{{Value: lo, Label: label(lo)}, {Value: hi, Label: label(hi)}}
+	}
 	var ticks []plot.Tick
-	for v := math.Ceil(lo/minor) * minor; v <= hi+minor*1e-9; v += minor {
+	for i := range n {
+		v := start + float64(i)*minor
 		if math.Abs(math.Remainder(v, step)) < minor*1e-6 {
 			v = math.Round(v/step) * step
 			ticks = append(ticks, plot.Tick{Value: v, Label: label(v)})
