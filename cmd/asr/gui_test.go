@@ -466,6 +466,18 @@ func TestGUI(t *testing.T) {
 	}
 	p.shot("transcribe", true)
 
+	// The decoding options reach the server: a beam search of 4.
+	p.click("#decoding summary")
+	p.set("beam", "4")
+	p.set("word-bonus", "0.5")
+	p.do("uploading again", chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{testutil.Path(t, "ljspeech", "wavs", "LJ001-0002.wav")}))
+	p.wait("the beam search's transcript", `document.getElementById('transcript').dataset.state === 'done' && document.getElementById('result-info').textContent.includes('beam(width=4)')`, long)
+	if got := p.text("#final-text"); got != "in being comparatively modern" {
+		t.Errorf("beam search transcript %q", got)
+	}
+	p.set("beam", "")
+	p.set("word-bonus", "")
+
 	// The microphone: the fake device plays the clip; partials, then the
 	// final text when recording stops.
 	p.click("#record")

@@ -39,6 +39,7 @@ export function init() {
     if (v) await loadModel(v);
   });
   $('#beam').addEventListener('input', () => validBeam());
+  for (const id of ['#lm-weight', '#word-bonus']) $(id).addEventListener('input', (e) => validNumber(e.target));
   document.addEventListener('asr-model-changed', loadModels);
 }
 
@@ -53,8 +54,36 @@ function validBeam() {
   return ok;
 }
 
+// validNumber checks an optional decimal field.
+function validNumber(el) {
+  const v = el.value.trim();
+  const ok = v === '' || Number.isFinite(Number(v));
+  setFieldError(el, ok ? null : 'A number, or empty for the model\'s own.');
+  return ok;
+}
+
+/** validDecoding checks the decoding fields, focusing the first bad one. */
+function validDecoding() {
+  const bad = [[$('#beam'), validBeam()], [$('#lm-weight'), validNumber($('#lm-weight'))], [$('#word-bonus'), validNumber($('#word-bonus'))]]
+    .find(([, ok]) => !ok);
+  if (bad) {
+    $('#decoding').open = true;
+    bad[0].focus();
+    toast('Fix the decoding options first.', 'error');
+    return false;
+  }
+  return true;
+}
+
 function options() {
-  return { beam: $('#beam').value.trim(), no_lm: $('#no-lm').checked ? 'true' : '' };
+  const noLM = $('#no-lm').checked;
+  return {
+    beam: $('#beam').value.trim(),
+    // The server refuses an LM weight without the LM.
+    lm_weight: noLM ? '' : $('#lm-weight').value.trim(),
+    word_bonus: $('#word-bonus').value.trim(),
+    no_lm: noLM ? 'true' : '',
+  };
 }
 
 // ---- Models ----
@@ -143,7 +172,7 @@ function downloads(blob, name) {
 
 async function upload(file) {
   if (rec) { toast('Stop the recording first.', 'error'); return; }
-  if (!validBeam()) { $('#beam').focus(); return; }
+  if (!validDecoding()) return;
   resetResult(file.name, file);
   $('#audio-note').textContent = `Transcribing ${file.name} (${(file.size / 1e6).toFixed(2)} MB)…`;
   $('#final-text').textContent = '…';
@@ -175,7 +204,7 @@ async function startRecording() {
     $('#audio-note').textContent = 'The browser allows the microphone on https:// pages and on localhost only: open the interface through localhost (e.g. an SSH tunnel).';
     return;
   }
-  if (!validBeam()) { $('#beam').focus(); return; }
+  if (!validDecoding()) return;
   const btn = $('#record');
   btn.disabled = true;
   const r = { chunks: [], finals: [], words: [], partials: 0, samples: 0, closed: null };
