@@ -356,6 +356,21 @@ func TestGUI(t *testing.T) {
 		t.Errorf("stored token %v", got)
 	}
 
+	// The word alignment of the evaluation samples counts errors as asr
+	// eval does.
+	for _, tt := range []struct{ ref, hyp, want string }{
+		{"the press was new", "the press was new", `{"sub":0,"del":0,"ins":0,"words":4,"wer":0}`},
+		{"the press was new", "the pres was new today", `{"sub":1,"del":0,"ins":1,"words":4,"wer":0.5}`},
+		{"a b c d", "a d", `{"sub":0,"del":2,"ins":0,"words":4,"wer":0.5}`},
+		{"", "noise", `{"sub":0,"del":0,"ins":1,"words":0,"wer":1}`},
+		{"a b", "", `{"sub":0,"del":2,"ins":0,"words":2,"wer":1}`},
+	} {
+		got := p.eval(fmt.Sprintf(`import('/js/align.js').then((m) => JSON.stringify(m.align(%q, %q).counts))`, tt.ref, tt.hyp))
+		if got != tt.want {
+			t.Errorf("align(%q, %q) = %v, want %s", tt.ref, tt.hyp, got, tt.want)
+		}
+	}
+
 	// The form checks its fields before the server does.
 	p.click("#new-job-toggle")
 	p.wait("the datasets in the form", `[...document.getElementById('f-dataset').options].some(o => o.value === 'tiny/train.jsonl')`, 30*time.Second)
