@@ -549,7 +549,7 @@ func TestGUI(t *testing.T) {
 	} else {
 		cfg, err := png.DecodeConfig(f)
 		f.Close()
-		if err != nil || cfg.Height != 3*330 {
+		if err != nil || cfg.Height != 3*330+24 {
 			t.Errorf("asr plot of the GUI's runs: %+v, %v; want five panels", cfg, err)
 		}
 	}

@@ -36,7 +36,7 @@ func init() {
 			&cli.BoolFlag{Name: "log", Usage: "logarithmic y axes for loss, learning rate, gradient norm and throughput"},
 			&cli.StringFlag{Name: "panels", Usage: "comma-separated panels to draw, of " + strings.Join(curves.Panels, ",") + " (default: every one with data)"},
 			&cli.IntFlag{Name: "width", Value: 1200, Usage: "image width in pixels"},
-			&cli.IntFlag{Name: "height", Usage: "image height in pixels (default: 330 per row of two panels)"},
+			&cli.IntFlag{Name: "height", Usage: "image height in pixels (default: 330 per row of two panels, and 24 for the legend)"},
 		},
 		Action: plotCommand,
 	})

@@ -78,7 +78,7 @@ func TestPlot(t *testing.T) {
 	}
 	defer f.Close()
 	cfg, err := png.DecodeConfig(f)
-	if err != nil || cfg.Width != 1200 || cfg.Height != 330 {
-		t.Errorf("the last PNG: %+v, %v; want 1200x330 (two panels)", cfg, err)
+	if err != nil || cfg.Width != 1200 || cfg.Height != 330+24 {
+		t.Errorf("the last PNG: %+v, %v; want 1200x354 (two panels and the legend)", cfg, err)
 	}
 }

@@ -161,9 +161,9 @@ func TestRender(t *testing.T) {
 		w, h      int
 		wantError string
 	}{
-		{name: "default", opts: Options{Smoothing: 0.6}, w: 1200, h: 990},
+		{name: "default", opts: Options{Smoothing: 0.6}, w: 1200, h: 3*330 + 24},
 		{name: "log", opts: Options{LogY: true, Width: 900, Height: 500, Panels: []string{"loss", "wer"}}, w: 900, h: 500},
-		{name: "one panel", opts: Options{Panels: []string{"lr"}}, w: 1200, h: 330},
+		{name: "one panel", opts: Options{Panels: []string{"lr"}}, w: 1200, h: 330 + 24},
 		{name: "bad panel", opts: Options{Panels: []string{"accuracy"}}, wantError: `no panel "accuracy"`},
 		{name: "bad smoothing", opts: Options{Smoothing: 1}, wantError: "smoothing 1"},
 		{name: "bad format", opts: Options{Format: "gif"}, wantError: `format "gif"`},

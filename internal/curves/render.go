@@ -39,7 +39,7 @@ type Options struct {
 	// Width is the image's width in pixels. Zero means 1200.
 	Width int
 	// Height is the image's height in pixels. Zero means 330 per row of
-	// panels (two panels a row).
+	// panels (two panels a row), and 24 for the legend above them.
 	Height int
 	// Smoothing is the weight of TensorBoard's smoothing of the training
 	// curves, in [0, 1): 0 draws them as they are, larger is smoother (the
@@ -77,7 +77,7 @@ type panelDef struct {
 var panelDefs = map[string]panelDef{
 	PanelLoss: {name: PanelLoss, title: "Loss", ylabel: "CTC loss per token",
 		solid: func(r *Run) []Point { return r.Loss }, dashed: func(r *Run) []Point { return r.ValLoss },
-		solidName: "training", dashedName: "validation", smooth: true},
+		solidName: "training loss", dashedName: "validation loss", smooth: true},
 	PanelLR: {name: PanelLR, title: "Learning rate", ylabel: "learning rate",
 		solid: func(r *Run) []Point { return r.LearningRate }},
 	PanelGrad: {name: PanelGrad, title: "Gradient norm", ylabel: "global norm before clipping",
@@ -152,7 +152,7 @@ func Render(w io.Writer, runs []Run, opts Options) (err error) {
 		width = 1200
 	}
 	if height == 0 {
-		height = 330 * rows
+		height = 330*rows + 24
 	}
 	const dpi = 96
 	wl, hl := vg.Length(width)*vg.Inch/dpi, vg.Length(height)*vg.Inch/dpi
@@ -167,6 +167,12 @@ func Render(w io.Writer, runs []Run, opts Options) (err error) {
 		canvas = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(wl, hl), vgimg.UseDPI(dpi))}
 	}
 	dc := draw.New(canvas)
+	sty := draw.TextStyle{Color: color.Black, Font: sans(10), Handler: plot.DefaultTextHandler, YAlign: draw.YCenter}
+	items := legend(runs, defs)
+	_, _, lines := legendLayout(items, sty, dc.Max.X-dc.Min.X-vg.Points(20))
+	header := vg.Points(16*float64(lines) + 6)
+	drawLegend(draw.Crop(dc, vg.Points(10), -vg.Points(10), dc.Max.Y-dc.Min.Y-header, -vg.Points(3)), items, sty)
+	dc = draw.Crop(dc, 0, 0, 0, -header)
 	tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Points(14), PadY: vg.Points(14),
 		PadTop: vg.Points(6), PadBottom: vg.Points(6), PadLeft: vg.Points(6), PadRight: vg.Points(10)}
 	cells := plot.Align(plots, tiles, dc)
@@ -183,6 +189,78 @@ func Render(w io.Writer, runs []Run, opts Options) (err error) {
 	return nil
 }
 
+// sans is the charts' font, of size points.
+func sans(size float64) font.Font {
+	return font.Font{Typeface: "Liberation", Variant: "Sans", Size: vg.Points(size)}
+}
+
+// dashes is the pattern of the dashed curves (validation loss, CER).
+var dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+
+// legendItem is one entry of the legend: a line sample and its label.
+type legendItem struct {
+	line  draw.LineStyle
+	label string
+}
+
+// legend is the items of the legend above the panels: each run in its
+// colour, then what solid and dashed lines mean where panels have both.
+func legend(runs []Run, defs []panelDef) []legendItem {
+	var items []legendItem
+	for i := range runs {
+		items = append(items, legendItem{draw.LineStyle{Color: Color(i), Width: vg.Points(2.5)}, runs[i].Name})
+	}
+	var solid, dashed []string
+	for _, d := range defs {
+		if d.dashed != nil && hasDashed(d, runs) {
+			solid = append(solid, d.solidName)
+			dashed = append(dashed, d.dashedName)
+		}
+	}
+	if len(solid) > 0 {
+		gray := color.RGBA{0x6c, 0x75, 0x7d, 0xff}
+		items = append(items,
+			legendItem{draw.LineStyle{Color: gray, Width: vg.Points(2)}, strings.Join(solid, ", ")},
+			legendItem{draw.LineStyle{Color: gray, Width: vg.Points(1.5), Dashes: dashes}, strings.Join(dashed, ", ")})
+	}
+	return items
+}
+
+// legendLayout places the items in lines across width; it returns each
+// item's line and x, and the number of lines.
+func legendLayout(items []legendItem, sty draw.TextStyle, width vg.Length) (line []int, x []vg.Length, lines int) {
+	const sample, gap, space = 22, 5, 18 // points: line sample, sample to text, between items
+	cur, n := vg.Length(0), 0
+	for _, it := range items {
+		w := vg.Points(sample+gap) + sty.Width(it.label)
+		if cur > 0 && cur+w > width {
+			n++
+			cur = 0
+		}
+		line = append(line, n)
+		x = append(x, cur)
+		cur += w + vg.Points(space)
+	}
+	return line, x, n + 1
+}
+
+// drawLegend draws the items in the strip c, centred.
+func drawLegend(c draw.Canvas, items []legendItem, sty draw.TextStyle) {
+	const sample, gap, lineH = 22, 5, 16
+	line, x, lines := legendLayout(items, sty, c.Max.X-c.Min.X)
+	// Each line is centred: find its width.
+	widths := make([]vg.Length, lines)
+	for i, it := range items {
+		widths[line[i]] = x[i] + vg.Points(sample+gap) + sty.Width(it.label)
+	}
+	for i, it := range items {
+		left := c.Min.X + (c.Max.X-c.Min.X-widths[line[i]])/2 + x[i]
+		y := c.Max.Y - vg.Points(lineH)*vg.Length(line[i]) - vg.Points(lineH)/2
+		c.StrokeLine2(it.line, left, y, left+vg.Points(sample), y)
+		c.FillText(sty, vg.Point{X: left + vg.Points(sample+gap), Y: y}, it.label)
+	}
+}
+
 func hasData(d panelDef, runs []Run) bool {
 	for i := range runs {
 		if len(d.solid(&runs[i])) > 0 || d.dashed != nil && len(d.dashed(&runs[i])) > 0 {
@@ -195,9 +273,6 @@ func hasData(d panelDef, runs []Run) bool {
 // drawPanel makes one panel's plot.
 func drawPanel(d panelDef, runs []Run, opts Options) *plot.Plot {
 	p := plot.New()
-	sans := func(size float64) font.Font {
-		return font.Font{Typeface: "Liberation", Variant: "Sans", Size: vg.Points(size)}
-	}
 	p.Title.Text = d.title
 	p.Title.TextStyle.Font = sans(12)
 	p.X.Label.Text = "step"
@@ -206,9 +281,6 @@ func drawPanel(d panelDef, runs []Run, opts Options) *plot.Plot {
 		a.Label.TextStyle.Font = sans(10)
 		a.Tick.Label.Font = sans(9)
 	}
-	p.Legend.Top = true
-	p.Legend.TextStyle.Font = sans(9)
-	p.Legend.ThumbnailWidth = vg.Points(18)
 	p.Add(plotter.NewGrid())
 	logY := opts.LogY && !d.percent
 
@@ -249,28 +321,15 @@ func drawPanel(d panelDef, runs []Run, opts Options) *plot.Plot {
 				raw = values(Smooth(pts, opts.Smoothing))
 			}
 			track(raw)
-			l := addLine(p, raw, col, 2, nil, d.percent)
-			p.Legend.Add(run.Name, l)
+			addLine(p, raw, col, 2, nil, d.percent)
 		}
 		if d.dashed != nil {
 			xy := values(d.dashed(run))
 			if len(xy) > 0 {
 				track(xy)
-				l := addLine(p, xy, col, 1.5, []vg.Length{vg.Points(5), vg.Points(3)}, true)
-				if len(raw) == 0 {
-					p.Legend.Add(run.Name+" ("+d.dashedName+")", l)
-				}
+				addLine(p, xy, col, 1.5, dashes, true)
 			}
 		}
-	}
-	if d.dashed != nil && d.dashedName != "" && hasDashed(d, runs) {
-		gray := color.RGBA{0x6c, 0x75, 0x7d, 0xff}
-		solid, _ := plotter.NewLine(plotter.XYs{{}})
-		solid.LineStyle = draw.LineStyle{Color: gray, Width: vg.Points(2)}
-		dashed, _ := plotter.NewLine(plotter.XYs{{}})
-		dashed.LineStyle = draw.LineStyle{Color: gray, Width: vg.Points(1.5), Dashes: []vg.Length{vg.Points(5), vg.Points(3)}}
-		p.Legend.Add(d.solidName, solid)
-		p.Legend.Add(d.dashedName, dashed)
 	}
 	switch {
 	case d.percent:
@@ -362,8 +421,8 @@ func hasDashed(d panelDef, runs []Run) bool {
 }
 
 // addLine adds a line (with its points when marks, for sparse curves such
-// as evaluations) and returns it for the legend.
-func addLine(p *plot.Plot, xy plotter.XYs, c color.Color, width float64, dashes []vg.Length, marks bool) *plotter.Line {
+// as evaluations).
+func addLine(p *plot.Plot, xy plotter.XYs, c color.Color, width float64, dashes []vg.Length, marks bool) {
 	l, err := plotter.NewLine(xy)
 	if err != nil {
 		panic(err) // values are finite by construction; Render recovers
@@ -378,5 +437,4 @@ func addLine(p *plot.Plot, xy plotter.XYs, c color.Color, width float64, dashes 
 		s.GlyphStyle = draw.GlyphStyle{Color: c, Radius: vg.Points(2), Shape: draw.CircleGlyph{}}
 		p.Add(s)
 	}
-	return l
 }
