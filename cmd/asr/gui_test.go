@@ -542,7 +542,7 @@ func TestGUI(t *testing.T) {
 		shots = t.TempDir()
 	}
 	curvesPNG := filepath.Join(shots, "curves.png")
-	if _, err := runCmd(t, []string{"plot"}, "plot", "--out", curvesPNG, "--log", filepath.Join(ckpt, "gui-a"), filepath.Join(ckpt, "gui-b")); err != nil {
+	if _, err := runCmd(t, []string{"plot"}, "plot", "--out", curvesPNG, "--log", filepath.Join(ckpt, "gui-b"), filepath.Join(ckpt, "gui-a")); err != nil {
 		t.Errorf("asr plot of the GUI's runs: %v", err)
 	} else if f, err := os.Open(curvesPNG); err != nil {
 		t.Error(err)

@@ -266,3 +266,27 @@ func TestNiceTicks(t *testing.T) {
 		}
 	}
 }
+
+func TestDecadeTicks(t *testing.T) {
+	for _, tt := range []struct {
+		lo, hi float64
+		want   string
+	}{
+		{1e-5, 0.01, "1e-05 0.0001 0.001 0.01"},
+		{0.001, 10, "0.001 0.01 0.1 1 10"},
+		{10, 10000, "10 100 1000 10000"},
+		{0, 1, ""},
+	} {
+		var labels []string
+		n := 0
+		for _, tk := range (decadeTicks{}).Ticks(tt.lo, tt.hi) {
+			n++
+			if tk.Label != "" {
+				labels = append(labels, tk.Label)
+			}
+		}
+		if got := strings.Join(labels, " "); got != tt.want || (got != "" && n != 9*(len(labels)-1)+1) {
+			t.Errorf("Ticks(%v, %v): %q (%d ticks), want %q", tt.lo, tt.hi, got, n, tt.want)
+		}
+	}
+}

@@ -343,7 +343,9 @@ func drawPanel(d panelDef, runs []Run, opts Options) *plot.Plot {
 	case logY && !math.IsInf(lo, 0):
 		p.Y.Scale = plot.LogScale{}
 		if hi/lo >= 30 {
-			p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+			p.Y.Tick.Marker = decadeTicks{}
+			// Whole decades: the axis ends on labelled ticks.
+			p.Y.Min, p.Y.Max = decade(math.Floor(math.Log10(lo))), decade(math.Ceil(math.Log10(hi)))
 		} else {
 			p.Y.Tick.Marker = niceTicks{} // within a decade or so: LogTicks would label one tick or none
 		}
@@ -399,6 +401,39 @@ func (nt niceTicks) Ticks(lo, hi float64) []plot.Tick {
 			ticks = append(ticks, plot.Tick{Value: v, Label: label(v)})
 		} else {
 			ticks = append(ticks, plot.Tick{Value: v})
+		}
+	}
+	return ticks
+}
+
+// decade is 10^e, exactly as the literal 1eE reads.
+func decade(e float64) float64 {
+	v, _ := strconv.ParseFloat(fmt.Sprintf("1e%d", int(e)), 64)
+	return v
+}
+
+// decadeTicks labels the powers of ten of a logarithmic axis ("1e-05",
+// "0.001", "100"), with minor ticks at their multiples 2 to 9.
+type decadeTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (decadeTicks) Ticks(lo, hi float64) []plot.Tick {
+	var ticks []plot.Tick
+	if !(lo > 0) || !(hi >= lo) || math.IsInf(hi, 0) {
+		return ticks
+	}
+	for e := int(math.Floor(math.Log10(lo))); e <= int(math.Ceil(math.Log10(hi))) && len(ticks) < 400; e++ {
+		p := decade(float64(e))
+		for m := 1.0; m < 10; m++ {
+			v := m * p
+			if v < lo*(1-1e-9) || v > hi*(1+1e-9) {
+				continue
+			}
+			t := plot.Tick{Value: v}
+			if m == 1 {
+				t.Label = label(v)
+			}
+			ticks = append(ticks, t)
 		}
 	}
 	return ticks
