@@ -175,11 +175,12 @@ func Render(w io.Writer, runs []Run, opts Options) (err error) {
 	dc = draw.Crop(dc, 0, 0, 0, -header)
 	tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Points(14), PadY: vg.Points(14),
 		PadTop: vg.Points(6), PadBottom: vg.Points(6), PadLeft: vg.Points(6), PadRight: vg.Points(10)}
-	cells := plot.Align(plots, tiles, dc)
+	// Each panel in its tile (plot.Align would line the data areas up, but
+	// shifts the log-scaled ones).
 	for r := range plots {
 		for c, p := range plots[r] {
 			if p != nil {
-				p.Draw(cells[r][c])
+				p.Draw(tiles.At(dc, c, r))
 			}
 		}
 	}
