@@ -513,7 +513,11 @@ func TestGUI(t *testing.T) {
 	// Back to training: both jobs finish; compare them; export A.
 	p.do("opening Training", chromedp.Navigate(front.URL+"/#/training"))
 	for _, id := range []string{"gui-a", "gui-b"} {
-		p.wait(id+" finished", fmt.Sprintf(`(document.querySelector('tr[data-job="%s"] .badge') || {}).textContent === 'finished'`, id), long)
+		state := p.wait(id+" finished", fmt.Sprintf(`['finished', 'failed'].find((s) => s === (document.querySelector('tr[data-job="%s"] .badge') || {}).textContent)`, id), long)
+		if state != "finished" {
+			log, _ := os.ReadFile(filepath.Join(ckpt, id, "train.log"))
+			p.fail("job %s %v: its train.log:\n%s", id, state, log)
+		}
 	}
 	p.click(`tr[data-job="gui-a"] .job-name`)
 	p.click(`tr[data-job="gui-b"] input[type=checkbox]`)
