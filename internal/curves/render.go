@@ -75,14 +75,14 @@ type panelDef struct {
 }
 
 var panelDefs = map[string]panelDef{
-	PanelLoss: {name: PanelLoss, title: "Loss", ylabel: "CTC loss per token",
+	PanelLoss: {name: PanelLoss, title: "Loss (CTC, per token)", ylabel: "loss",
 		solid: func(r *Run) []Point { return r.Loss }, dashed: func(r *Run) []Point { return r.ValLoss },
 		solidName: "training loss", dashedName: "validation loss", smooth: true},
-	PanelLR: {name: PanelLR, title: "Learning rate", ylabel: "learning rate",
+	PanelLR: {name: PanelLR, title: "Learning rate", ylabel: "",
 		solid: func(r *Run) []Point { return r.LearningRate }},
-	PanelGrad: {name: PanelGrad, title: "Gradient norm", ylabel: "global norm before clipping",
+	PanelGrad: {name: PanelGrad, title: "Gradient norm (before clipping)", ylabel: "norm",
 		solid: func(r *Run) []Point { return r.GradNorm }, smooth: true},
-	PanelSpeed: {name: PanelSpeed, title: "Throughput", ylabel: "audio seconds per second",
+	PanelSpeed: {name: PanelSpeed, title: "Throughput (audio seconds per second)", ylabel: "audio s/s",
 		solid: func(r *Run) []Point { return r.Speed }, smooth: true},
 	PanelWER: {name: PanelWER, title: "Validation error rates", ylabel: "%",
 		solid: func(r *Run) []Point { return r.WER }, dashed: func(r *Run) []Point { return r.CER },
