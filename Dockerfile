@@ -68,7 +68,7 @@ FROM ${RUNTIME_IMAGE} AS base
 ARG ASR_UID=1000
 ARG ASR_GID=1000
 RUN set -e; \
-    if [ "$ASR_UID" = 0 ]; then echo "ASR_UID must not be 0: the service runs as a non-root user" >&2; exit 1; fi; \
+    if [ "$ASR_UID" = 0 ]; then echo "ASR_UID=0 (a root login): the service runs as uid 1000 instead" >&2; ASR_UID=1000 ASR_GID=1000; fi; \
     getent group "$ASR_GID" >/dev/null || groupadd --gid "$ASR_GID" asr; \
     useradd --uid "$ASR_UID" --gid "$ASR_GID" --home-dir /app --no-create-home --shell /usr/sbin/nologin asr; \
     mkdir -p /app/data /app/checkpoints; \
