@@ -110,13 +110,13 @@ fi
 # One SSH connection for every step (one login), kept until the end.
 ssh_opts=(-o ControlMaster=auto -o "ControlPath=$ctl" -o ControlPersist=yes -o ServerAliveInterval=30)
 
-step=0 step_name="" forwarding=0
+step=0 step_name="" forwarding=0 ssh_used=0
 steps=8
 
 # shellcheck disable=SC2317 # called from traps
 cleanup() {
   # Close the shared SSH connection (and with it the forwarding), if any.
-  if [ "$dry" = 0 ] && [ -S "$ctl" ]; then
+  if [ "$ssh_used" = 1 ]; then
     ssh -o "ControlPath=$ctl" -O exit "$remote" >/dev/null 2>&1 || true
   fi
   if [ -n "$tmp" ]; then rm -rf "$tmp"; fi
@@ -144,6 +144,7 @@ begin() { # begin NUMBER DESCRIPTION
     echo "# [$step/$steps] $step_name"
   else
     echo "==> [$step/$steps] $step_name"
+    ssh_used=1 # every step talks to the server
   fi
 }
 
