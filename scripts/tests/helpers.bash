@@ -1,3 +1,5 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # REPO, BIN, BG_STATUS are used by the tests
 # Shared set-up for the bats tests of the deployment scripts: a PATH with the
 # stand-ins in stubs/ (ssh, rsync, docker, curl, nvidia-smi, nvidia-ctk) and
 # only the real tools the scripts use, a log of every stubbed command
@@ -29,8 +31,7 @@ remove_tool() { rm -f "$BIN/$1"; }
 
 # wait_for FILE TEXT: waits up to 20 s for TEXT to appear in FILE.
 wait_for() {
-  local i
-  for i in $(seq 1 200); do
+  for _ in $(seq 1 200); do
     if grep -qF -- "$2" "$1" 2>/dev/null; then return 0; fi
     sleep 0.1
   done

@@ -6,6 +6,9 @@
 # copied project, scripts/running_jobs.sh and scripts/check_nvidia_runtime.sh
 # really run (against stand-ins for curl, nvidia-smi, nvidia-ctk and docker).
 
+# Each test exports the stand-ins' settings for its own run:
+# shellcheck disable=SC2030,SC2031
+
 load helpers
 
 CTL=/tmp/asrkit-test-ctl
@@ -228,7 +231,7 @@ EOT
   cat "$BATS_TEST_TMPDIR/out"
   [ "$BG_STATUS" -eq 130 ]
   grep -q "interrupted during step 4/8" "$BATS_TEST_TMPDIR/out"
-  ! grep -q "compose up" "$STUB_LOG"
+  [ "$(grep -c "compose up" "$STUB_LOG")" -eq 0 ]
   [ "$(tail -n 1 "$STUB_LOG")" = "ssh -o ControlPath=$CTL -O exit edu-gpu" ]
 }
 
