@@ -260,16 +260,16 @@ else
   skip "this asr has no 'gui' command yet: the frontend service is not checked"
 fi
 
-# A clean stop: SIGTERM, exit status 0, well within the grace period.
-s0=$(date +%s)
+# A clean stop: on SIGTERM every service exits by itself with status 0
+# (a process killed at the end of the 60 s allowed here exits with 137).
 ids=$(dc ps -q)
 dc stop -t 60 >>"$work/compose.log" 2>&1 || fail "docker-compose stop failed"
 for id in $ids; do
   code=$(podman inspect --format '{{.State.ExitCode}}' "$id")
   [ "$code" = 0 ] || fail "container $(podman inspect --format '{{.Name}}' "$id") exited with status $code on SIGTERM"
 done
-(($(date +%s) - s0 < 30)) || fail "docker-compose stop took $(($(date +%s) - s0)) s"
+lap "docker-compose stop: every service exited with status 0"
 dc down --remove-orphans >>"$work/compose.log" 2>&1 || fail "docker-compose down failed"
 up=0
 [ -z "$(podman ps -aq --filter "label=com.docker.compose.project=$project")" ] || fail "containers are left after docker-compose down"
-lap "docker-compose stop (exit 0) and down"
+lap "docker-compose down"

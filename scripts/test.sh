@@ -2,7 +2,9 @@
 # The whole test suite, as CI runs it (.ci/run calls this script).
 # Installs the Debian packages the tests drive when they are missing, then runs
 # go vet, the tests (with -race on packages that do not execute GoMLX graphs),
-# and a short fuzzing run of the audio decoder. Prints per-package and total times.
+# a short fuzzing run of the audio decoder, shellcheck and the bats tests of the
+# deployment scripts, and the real container test (scripts/container-test.sh).
+# Prints per-package and total times.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -11,7 +13,8 @@ export GOMLX_NO_AUTO_INSTALL=1   # never download PJRT plugins
 export ASRKIT_REQUIRE_TOOLS=1    # tests that drive a tool fail, not skip, without it
 
 # command:packages (joined with +) that the tests need.
-tools=(sox:sox espeak-ng:espeak-ng sctk:sctk ffmpeg:ffmpeg sphinx_lm_eval:sphinxbase-utils shellcheck:shellcheck bats:bats sphinx_fe:sphinxbase-utils flite:flite text2wave:festival+festvox-kallpc16k+festvox-kdlpc16k+festvox-us-slt-hts)
+tools=(sox:sox espeak-ng:espeak-ng sctk:sctk ffmpeg:ffmpeg sphinx_lm_eval:sphinxbase-utils shellcheck:shellcheck bats:bats sphinx_fe:sphinxbase-utils flite:flite text2wave:festival+festvox-kallpc16k+festvox-kdlpc16k+festvox-us-slt-hts
+  rsync:rsync curl:curl podman:podman runc:runc docker-compose:docker-compose mmdebstrap:mmdebstrap)
 missing=()
 for t in "${tools[@]}"; do
   if ! command -v "${t%%:*}" >/dev/null 2>&1; then
@@ -19,6 +22,8 @@ for t in "${tools[@]}"; do
     missing+=("${pkgs[@]}")
   fi
 done
+# Container name resolution between compose services (podman's CNI backend).
+[ -e /usr/lib/cni/dnsname ] || missing+=(golang-github-containernetworking-plugin-dnsname)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "== installing: ${missing[*]}"
   sudo=""
@@ -53,6 +58,16 @@ if go list ./asr/features >/dev/null 2>&1 && grep -qs 'func FuzzDecode' asr/feat
   echo "== fuzz asr/features FuzzDecode (20s)"
   go test -run '^$' -fuzz '^FuzzDecode$' -fuzztime 20s ./asr/features || status=1
 fi
+
+echo "== shellcheck"
+shellcheck run.sh scripts/*.sh scripts/docker/*.sh scripts/tests/*.bats scripts/tests/helpers.bash scripts/tests/stubs/* || status=1
+
+echo "== bats scripts/tests (run.sh and the deployment scripts, with stand-ins for ssh, rsync, docker)"
+bats scripts/tests || status=1
+
+# The Dockerfile and docker-compose.yml with a real container engine (podman):
+# a few minutes; the first run on a machine also makes the base images.
+scripts/container-test.sh || status=1
 
 echo "== total $(( $(date +%s) - start ))s"
 exit $status
