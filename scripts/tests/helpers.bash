@@ -29,9 +29,9 @@ setup_stubs() {
 # have it "not installed").
 remove_tool() { rm -f "$BIN/$1"; }
 
-# wait_for FILE TEXT: waits up to 20 s for TEXT to appear in FILE.
+# wait_for FILE TEXT: waits up to 60 s for TEXT to appear in FILE.
 wait_for() {
-  for _ in $(seq 1 200); do
+  for _ in $(seq 1 600); do
     if grep -qF -- "$2" "$1" 2>/dev/null; then return 0; fi
     sleep 0.1
   done
