@@ -11,6 +11,7 @@ import (
 
 	"github.com/gomlx/gomlx/backends"
 
+	"github.com/asrkit/asrkit/asr/checkpoint"
 	"github.com/asrkit/asrkit/asr/decode"
 	"github.com/asrkit/asrkit/asr/features"
 	"github.com/asrkit/asrkit/asr/lm"
@@ -80,7 +81,7 @@ type ModelInfo struct {
 	Dir string
 	// Manifest is the model's manifest: configurations, vocabulary,
 	// normalisation, step, metrics.
-	Manifest *Manifest
+	Manifest *checkpoint.Manifest
 	// Backend is the compute backend: "go", or "xla:" and the PJRT plugin's
 	// path.
 	Backend string
@@ -110,14 +111,14 @@ type options struct {
 func WithBackend(spec string) Option { return func(o *options) { o.backend = spec } }
 
 // WithBeam decodes with CTC prefix beam search keeping width prefixes.
-// 0 (the default) decodes as the model directory asks (see [Decoding]),
+// 0 (the default) decodes as the model directory asks (see [checkpoint.Decoding]),
 // greedily when it does not say; 1 decodes greedily, unless a language
 // model is used, which needs beam search (width 8 unless set here).
 func WithBeam(width int) Option { return func(o *options) { o.beam = width } }
 
 // WithLM fuses an ARPA word n-gram language model, read from path (plain
 // or gzip-compressed), into beam search, instead of the model directory's
-// own (see [Decoding]). weight scales its natural-log probabilities (0
+// own (see [checkpoint.Decoding]). weight scales its natural-log probabilities (0
 // means decode.DefaultLMWeight, 0.5) and wordBonus is added per word (0
 // means none); tune both on held-out data.
 func WithLM(path string, weight, wordBonus float64) Option {
@@ -132,7 +133,7 @@ func WithLanguageModel(m *lm.Model, weight, wordBonus float64) Option {
 
 // WithLMWeights sets the language-model weight (0 means
 // decode.DefaultLMWeight) and the word bonus of whatever language model is
-// used, in particular the one the model directory carries (see [Decoding]):
+// used, in particular the one the model directory carries (see [checkpoint.Decoding]):
 // it retunes a model's own LM without replacing it. It applies after
 // [WithLM] whatever the order of the options; without any language model,
 // weight must be 0 and wordBonus applies to beam search alone.
@@ -141,7 +142,7 @@ func WithLMWeights(weight, wordBonus float64) Option {
 }
 
 // WithoutLM decodes without the language model that the model directory
-// carries (see [Decoding]), and without its beam width: greedily, unless
+// carries (see [checkpoint.Decoding]), and without its beam width: greedily, unless
 // [WithBeam] says otherwise. It does not undo [WithLM].
 func WithoutLM() Option { return func(o *options) { o.noLM = true } }
 
@@ -155,12 +156,12 @@ func WithWindow(window, context time.Duration) Option {
 }
 
 // Load opens a model directory (from `asr export`), a checkpoint directory,
-// or a run directory (its best checkpoint; see [OpenModel]) and prepares
+// or a run directory (its best checkpoint; see [checkpoint.OpenModel]) and prepares
 // it for transcription on the chosen backend. The model graph is built
 // and run once on a short input, so a model that does not fit its
 // manifest is reported here rather than by the first transcription.
 func Load(dir string, opts ...Option) (*Recognizer, error) {
-	ckpt, err := OpenModel(dir)
+	ckpt, err := checkpoint.OpenModel(dir, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +174,7 @@ func Load(dir string, opts ...Option) (*Recognizer, error) {
 
 // newRecognizer builds a Recognizer of a checkpoint or model directory
 // and its weights; dir names it in messages ("" for the bundled model).
-func newRecognizer(dir string, c *Checkpoint, loader *Loader, opts []Option) (*Recognizer, error) {
+func newRecognizer(dir string, c *checkpoint.Checkpoint, loader *checkpoint.Loader, opts []Option) (*Recognizer, error) {
 	m := c.Manifest
 	o := options{}
 	for _, opt := range opts {
@@ -218,7 +219,7 @@ func newRecognizer(dir string, c *Checkpoint, loader *Loader, opts []Option) (*R
 
 // useModelDecoding applies the model directory's decoding settings (and
 // reads its language model) unless the options choose otherwise.
-func (o *options) useModelDecoding(c *Checkpoint) error {
+func (o *options) useModelDecoding(c *checkpoint.Checkpoint) error {
 	d := c.Manifest.Decoding
 	if d == nil || o.noLM || o.lm != nil || o.lmPath != "" {
 		return nil
@@ -262,7 +263,7 @@ func describeDir(dir string) string {
 
 // assemble makes a Recognizer around an acoustic model: features,
 // normalisation, decoder and window settings.
-func assemble(dir string, m *Manifest, am acousticModel, o options) (*Recognizer, error) {
+func assemble(dir string, m *checkpoint.Manifest, am acousticModel, o options) (*Recognizer, error) {
 	fcfg := m.Features.WithDefaults()
 	ext, err := features.NewExtractor(fcfg)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/asrkit/asrkit/asr/bundled"
+	"github.com/asrkit/asrkit/asr/checkpoint"
 	"github.com/asrkit/asrkit/asr/features"
 	"github.com/asrkit/asrkit/internal/testutil"
 )
@@ -24,7 +25,7 @@ func benchModels(b *testing.B) []struct {
 		load func(opts ...Option) (*Recognizer, error)
 	}
 	var out []entry
-	if _, err := fs.Stat(bundled.FS(), ManifestFile); err == nil {
+	if _, err := fs.Stat(bundled.FS(), checkpoint.ManifestFile); err == nil {
 		out = append(out, entry{"bundled", LoadDefault}) // with its default decoding (beam search and LM)
 		out = append(out, entry{"bundled-greedy", func(opts ...Option) (*Recognizer, error) {
 			return LoadDefault(append(opts, WithoutLM())...)

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 
 	"github.com/asrkit/asrkit/asr/bundled"
+	"github.com/asrkit/asrkit/asr/checkpoint"
 )
 
 // ErrNoBundledModel is returned by [LoadDefault] when this build of asrkit
@@ -25,9 +26,9 @@ func LoadDefault(opts ...Option) (*Recognizer, error) {
 }
 
 // openBundled opens the model directory at the root of fsys (the embedded
-// one) with [OpenModelFS], and reads its weights.
-func openBundled(fsys fs.FS) (*Checkpoint, *Loader, error) {
-	c, err := OpenModelFS(fsys, ".")
+// one) with [checkpoint.OpenFS], and reads its weights.
+func openBundled(fsys fs.FS) (*checkpoint.Checkpoint, *checkpoint.Loader, error) {
+	c, err := checkpoint.OpenFS(fsys, ".")
 	if errors.Is(err, ErrNotModel) {
 		return nil, nil, ErrNoBundledModel
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	gcontext "github.com/gomlx/gomlx/pkg/ml/context"
 
+	"github.com/asrkit/asrkit/asr/checkpoint"
 	"github.com/asrkit/asrkit/asr/model"
 )
 
@@ -40,11 +41,11 @@ type graphModel struct {
 	exec      *gcontext.Exec
 	cfg       model.Config
 	bands     int
-	loader    *Loader
+	loader    *checkpoint.Loader
 	maxFrames int // the window: inputs up to it are padded at most to it
 }
 
-func newGraphModel(be backends.Backend, cfg model.Config, bands int, loader *Loader) (*graphModel, error) {
+func newGraphModel(be backends.Backend, cfg model.Config, bands int, loader *checkpoint.Loader) (*graphModel, error) {
 	c, err := cfg.Resolve()
 	if err != nil {
 		return nil, fmt.Errorf("asr: model config: %w", err)

@@ -3,6 +3,7 @@ package asr
 import (
 	"bytes"
 	gocontext "context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -22,6 +23,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
 	"github.com/asrkit/asrkit/asr/bundled"
+	"github.com/asrkit/asrkit/asr/checkpoint"
 	"github.com/asrkit/asrkit/asr/decode"
 	"github.com/asrkit/asrkit/asr/features"
 	"github.com/asrkit/asrkit/asr/model"
@@ -69,7 +71,7 @@ func TestTranscribeMatchesDirectPipeline(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	ckpt, err := OpenModel(runDir)
+	ckpt, err := checkpoint.OpenModel(runDir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -452,22 +454,22 @@ func TestLoadErrors(t *testing.T) {
 	// A manifest that describes a bigger model than its weights.
 	mismatch := filepath.Join(t.TempDir(), "mismatch")
 	copyDir(t, modelDir, mismatch)
-	m, err := ReadManifest(mismatch)
+	m, err := checkpoint.ReadManifest(mismatch)
 	if err != nil {
 		t.Fatal(err)
 	}
 	m.Model.NumLayers = 3
-	raw, _ := m.marshal()
-	os.WriteFile(filepath.Join(mismatch, ManifestFile), raw, 0o644)
+	raw, _ := json.Marshal(m)
+	os.WriteFile(filepath.Join(mismatch, checkpoint.ManifestFile), raw, 0o644)
 	// A manifest whose layer width differs from its weights'.
 	wider := filepath.Join(t.TempDir(), "wider")
 	copyDir(t, modelDir, wider)
-	if m, err = ReadManifest(wider); err != nil {
+	if m, err = checkpoint.ReadManifest(wider); err != nil {
 		t.Fatal(err)
 	}
 	m.Model.FFNDim += 8
-	raw, _ = m.marshal()
-	os.WriteFile(filepath.Join(wider, ManifestFile), raw, 0o644)
+	raw, _ = json.Marshal(m)
+	os.WriteFile(filepath.Join(wider, checkpoint.ManifestFile), raw, 0o644)
 	lmFile := filepath.Join(t.TempDir(), "bad.arpa")
 	os.WriteFile(lmFile, []byte("not an arpa file\n"), 0o644)
 	goodLM := filepath.Join(t.TempDir(), "good.arpa")
@@ -566,21 +568,21 @@ func TestModelDirectoryLM(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "with-lm")
-	if _, err := Export(runDir, dir, ExportOptions{LM: arpa, Beam: 6, LMWeight: 0.7, WordBonus: 1.5}); err != nil {
+	if _, err := checkpoint.Export(runDir, dir, checkpoint.ExportOptions{LM: arpa, Beam: 6, LMWeight: 0.7, WordBonus: 1.5}); err != nil {
 		t.Fatal(err)
 	}
-	m, err := ReadManifest(dir)
+	m, err := checkpoint.ReadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := m.Decoding; d == nil || *d != (Decoding{Beam: 6, LM: LMFile, LMWeight: 0.7, WordBonus: 1.5}) {
+	if d := m.Decoding; d == nil || *d != (checkpoint.Decoding{Beam: 6, LM: checkpoint.LMFile, LMWeight: 0.7, WordBonus: 1.5}) {
 		t.Fatalf("manifest decoding %+v", m.Decoding)
 	}
-	if gz, err := os.ReadFile(filepath.Join(dir, LMFile)); err != nil || !bytes.HasPrefix(gz, []byte{0x1f, 0x8b}) {
-		t.Fatalf("%s is not gzip-compressed (%v)", LMFile, err)
+	if gz, err := os.ReadFile(filepath.Join(dir, checkpoint.LMFile)); err != nil || !bytes.HasPrefix(gz, []byte{0x1f, 0x8b}) {
+		t.Fatalf("%s is not gzip-compressed (%v)", checkpoint.LMFile, err)
 	}
 	again := filepath.Join(t.TempDir(), "again")
-	if _, err := Export(dir, again, ExportOptions{Float16: true}); err != nil {
+	if _, err := checkpoint.Export(dir, again, checkpoint.ExportOptions{Float16: true}); err != nil {
 		t.Fatal(err)
 	}
 	x := clip16k(t, testutil.LJSpeechClips(t)[1])
@@ -616,12 +618,12 @@ func TestModelDirectoryLM(t *testing.T) {
 	}
 
 	// A truncated or garbled language model is named, not decoded around.
-	lmPath := filepath.Join(dir, LMFile)
+	lmPath := filepath.Join(dir, checkpoint.LMFile)
 	gz, _ := os.ReadFile(lmPath)
 	if err := os.WriteFile(lmPath, gz[:len(gz)/2], 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Load(dir, WithBackend("go")); !errors.Is(err, ErrCorruptCheckpoint) || !strings.Contains(err.Error(), LMFile) {
+	if _, err := Load(dir, WithBackend("go")); !errors.Is(err, ErrCorruptCheckpoint) || !strings.Contains(err.Error(), checkpoint.LMFile) {
 		t.Errorf("truncated LM: %v", err)
 	}
 	garbled := bytes.Clone(gz)
@@ -629,7 +631,7 @@ func TestModelDirectoryLM(t *testing.T) {
 	if err := os.WriteFile(lmPath, garbled, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Load(dir, WithBackend("go")); !errors.Is(err, ErrCorruptCheckpoint) || !strings.Contains(err.Error(), LMFile) {
+	if _, err := Load(dir, WithBackend("go")); !errors.Is(err, ErrCorruptCheckpoint) || !strings.Contains(err.Error(), checkpoint.LMFile) {
 		t.Errorf("garbled LM: %v", err)
 	}
 	if r, err := Load(dir, WithBackend("go"), WithoutLM()); err != nil {
@@ -637,7 +639,7 @@ func TestModelDirectoryLM(t *testing.T) {
 	} else {
 		r.Close()
 	}
-	if _, err := Export(runDir, filepath.Join(t.TempDir(), "x"), ExportOptions{LM: filepath.Join(t.TempDir(), "none.arpa")}); err == nil {
+	if _, err := checkpoint.Export(runDir, filepath.Join(t.TempDir(), "x"), checkpoint.ExportOptions{LM: filepath.Join(t.TempDir(), "none.arpa")}); err == nil {
 		t.Error("export with a missing LM file succeeded")
 	}
 }
@@ -657,7 +659,7 @@ const (
 // checks how well it recognises the real clips of testdata; without one
 // LoadDefault must report ErrNoBundledModel.
 func TestLoadDefault(t *testing.T) {
-	_, statErr := fs.Stat(bundled.FS(), ManifestFile)
+	_, statErr := fs.Stat(bundled.FS(), checkpoint.ManifestFile)
 	r, err := LoadDefault(WithBackend("go"))
 	if statErr != nil {
 		if !errors.Is(err, ErrNoBundledModel) {
@@ -669,7 +671,7 @@ func TestLoadDefault(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	if r.Info().Dir != "" || r.Info().Manifest.Kind != KindModel {
+	if r.Info().Dir != "" || r.Info().Manifest.Kind != checkpoint.KindModel {
 		t.Errorf("info %+v", r.Info())
 	}
 	greedy, err := LoadDefault(WithBackend("go"), WithoutLM())
@@ -715,7 +717,7 @@ func TestLoadDefault(t *testing.T) {
 func TestOpenFS(t *testing.T) {
 	_, dir := randomModel(t, "tiny", 6, true)
 	files := fstest.MapFS{}
-	for _, name := range []string{ManifestFile, WeightsFile} {
+	for _, name := range []string{checkpoint.ManifestFile, checkpoint.WeightsFile} {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
 			t.Fatal(err)
@@ -732,12 +734,12 @@ func TestOpenFS(t *testing.T) {
 	}
 	r.Close()
 
-	truncated := fstest.MapFS{ManifestFile: files[ManifestFile], WeightsFile: &fstest.MapFile{Data: files[WeightsFile].Data[:100]}}
-	badJSON := fstest.MapFS{ManifestFile: &fstest.MapFile{Data: []byte("{")}, WeightsFile: files[WeightsFile]}
-	flipped := bytes.Clone(files[WeightsFile].Data)
+	truncated := fstest.MapFS{checkpoint.ManifestFile: files[checkpoint.ManifestFile], checkpoint.WeightsFile: &fstest.MapFile{Data: files[checkpoint.WeightsFile].Data[:100]}}
+	badJSON := fstest.MapFS{checkpoint.ManifestFile: &fstest.MapFile{Data: []byte("{")}, checkpoint.WeightsFile: files[checkpoint.WeightsFile]}
+	flipped := bytes.Clone(files[checkpoint.WeightsFile].Data)
 	flipped[len(flipped)-3] ^= 0xff
-	corrupt := fstest.MapFS{ManifestFile: files[ManifestFile], WeightsFile: &fstest.MapFile{Data: flipped}}
-	noWeights := fstest.MapFS{ManifestFile: files[ManifestFile]}
+	corrupt := fstest.MapFS{checkpoint.ManifestFile: files[checkpoint.ManifestFile], checkpoint.WeightsFile: &fstest.MapFile{Data: flipped}}
+	noWeights := fstest.MapFS{checkpoint.ManifestFile: files[checkpoint.ManifestFile]}
 	for name, c := range map[string]struct {
 		fsys fs.FS
 		err  error

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/asrkit/asrkit/asr/checkpoint"
 	"github.com/asrkit/asrkit/asr/features"
 	"github.com/asrkit/asrkit/asr/model"
 	"github.com/asrkit/asrkit/asr/text"
@@ -122,7 +123,7 @@ func newToneRecognizer(t *testing.T, opts ...Option) (*Recognizer, *toneModel) {
 		norm.Std[i] = 1
 	}
 	mcfg, _ := model.Preset("tiny")
-	man := &Manifest{Model: mcfg, Features: cfg, Normalization: norm, Vocabulary: vocab}
+	man := &checkpoint.Manifest{Model: mcfg, Features: cfg, Normalization: norm, Vocabulary: vocab}
 	o := options{}
 	for _, opt := range opts {
 		opt(&o)

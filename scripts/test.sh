@@ -24,6 +24,11 @@ for t in "${tools[@]}"; do
 done
 # Container name resolution between compose services (podman's CNI backend).
 [ -e /usr/lib/cni/dnsname ] || missing+=(golang-github-containernetworking-plugin-dnsname)
+# Python modules: numpy reads the safetensors files (internal/tensorfile's
+# test tries python3, then the system's /usr/bin/python3).
+if ! python3 -c 'import numpy' >/dev/null 2>&1 && ! /usr/bin/python3 -c 'import numpy' >/dev/null 2>&1; then
+  missing+=(python3-numpy)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "== installing: ${missing[*]}"
   sudo=""

@@ -11,7 +11,7 @@ import (
 var files embed.FS
 
 // FS returns the bundled model directory: manifest.json and
-// weights.tensors at its root when a model has been bundled.
+// weights.safetensors at its root when a model has been bundled.
 func FS() fs.FS {
 	sub, err := fs.Sub(files, "model")
 	if err != nil {

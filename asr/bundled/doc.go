@@ -3,7 +3,7 @@
 // and no flags.
 //
 // The model is an ordinary model directory, as `asr export` writes it
-// (manifest.json, weights.tensors with float16 weights, and lm.arpa.gz, the
+// (manifest.json, weights.safetensors with float16 weights, and lm.arpa.gz, the
 // language model it decodes with by default), placed in this package's
 // model/ folder and embedded with //go:embed. To change it, export a run
 // directory with float16 weights (and --lm) into a new folder and copy that

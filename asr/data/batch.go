@@ -44,6 +44,8 @@ type Batch struct {
 	Bucket int
 	// Position is where the batch is in the data order.
 	Position Position
+
+	epochLen int // batches in the batch's epoch
 }
 
 // Shape is the shape of a bucket's batches: [Size, Frames, Bands] features,
@@ -93,7 +95,13 @@ type LoaderOptions struct {
 
 type bucket struct {
 	Shape
-	members []int // indices into Loader.utts
+	members []member // the fixed members (not used when the loader is dynamic)
+}
+
+// member is one row of a batch: an utterance (an index into Loader.utts)
+// and which of its Copies (-1: the utterance itself, without copies).
+type member struct {
+	utt, copy int
 }
 
 // Loader makes batches of one set of a Dataset. It is safe for concurrent
@@ -102,9 +110,14 @@ type Loader struct {
 	d       *Dataset
 	utts    []Utterance
 	buckets []bucket
+	edges   []int // bucket frame counts, by bucket index in buckets
 	opts    LoaderOptions
 	cfg     BatchingConfig
-	nb      int // batches per epoch
+	nb      int // batches per epoch (epoch 0's when dynamic)
+	// dynamic loaders draw each epoch's members: per-corpus weights and
+	// perturbed copies (training only).
+	dynamic bool
+	weights []float64 // per utterance, when dynamic
 }
 
 // DefaultBuckets returns the default padded frame counts: multiples of
@@ -140,16 +153,51 @@ func (d *Dataset) Loader(s Split, opts LoaderOptions) (*Loader, error) {
 		}
 	}
 	l := &Loader{d: d, utts: utts, opts: opts, cfg: cfg}
+	if opts.Training {
+		l.weights = make([]float64, len(utts))
+		for i, u := range utts {
+			l.weights[i] = 1
+			if w, ok := d.Config.Weights[u.Corpus]; ok {
+				l.weights[i] = w
+			}
+			l.dynamic = l.dynamic || l.weights[i] != 1 || len(u.Copies) > 0
+		}
+	}
 	bs := make([]bucket, len(edges))
 	var tooLong []string
-	for i, u := range utts {
-		k, _ := slices.BinarySearch(edges, u.Frames)
+	place := func(m member, frames int) bool {
+		k, _ := slices.BinarySearch(edges, frames)
 		if k == len(edges) {
-			tooLong = append(tooLong, fmt.Sprintf("%s (%d frames)", u.ID, u.Frames))
+			return false
+		}
+		if !l.dynamic {
+			bs[k].members = append(bs[k].members, m)
+		}
+		bs[k].Utterances++
+		bs[k].MaxLabels = max(bs[k].MaxLabels, len(l.utts[m.utt].Labels))
+		return true
+	}
+	for i, u := range utts {
+		if len(u.Copies) == 0 || !l.dynamic {
+			if !place(member{i, -1}, u.Frames) {
+				tooLong = append(tooLong, fmt.Sprintf("%s (%d frames)", u.ID, u.Frames))
+			}
 			continue
 		}
-		bs[k].members = append(bs[k].members, i)
-		bs[k].MaxLabels = max(bs[k].MaxLabels, len(u.Labels))
+		// Every usable copy can land in its bucket in some epoch; without
+		// one, the clean audio is used.
+		usable := 0
+		for c, cp := range u.Copies {
+			if cp.Frames > 0 {
+				usable++
+				if !place(member{i, c}, cp.Frames) {
+					tooLong = append(tooLong, fmt.Sprintf("%s (%d frames)", cp.Key, cp.Frames))
+				}
+			}
+		}
+		if usable == 0 && !place(member{i, -1}, u.Frames) {
+			tooLong = append(tooLong, fmt.Sprintf("%s (%d frames)", u.ID, u.Frames))
+		}
 	}
 	if len(tooLong) > 0 {
 		return nil, fmt.Errorf("data: %d %s utterances are longer than the largest bucket (%d frames): %s; add a bucket or lower datasets.max_duration",
@@ -157,7 +205,7 @@ func (d *Dataset) Loader(s Split, opts LoaderOptions) (*Loader, error) {
 	}
 	bands := d.cache.fcfg.NumMels
 	for k := range bs {
-		if len(bs[k].members) == 0 {
+		if bs[k].Utterances == 0 {
 			continue
 		}
 		b := bs[k]
@@ -167,9 +215,22 @@ func (d *Dataset) Loader(s Split, opts LoaderOptions) (*Loader, error) {
 			b.Size = min(b.Size, cfg.MaxBatchSize)
 		}
 		b.MaxLabels = max(8, (b.MaxLabels+7)/8*8)
-		b.Utterances = len(b.members)
+		if l.dynamic {
+			b.Utterances = 0 // counted per epoch
+		}
 		l.buckets = append(l.buckets, b)
+		l.edges = append(l.edges, edges[k])
 		l.nb += (len(b.members) + b.Size - 1) / b.Size
+	}
+	if l.dynamic {
+		first := l.plan(0)
+		if len(first) == 0 {
+			return nil, fmt.Errorf("data: datasets.weights leave no %s utterance to train on", s)
+		}
+		l.nb = len(first)
+		for _, p := range first {
+			l.buckets[p.bucket].Utterances += len(p.members)
+		}
 	}
 	return l, nil
 }
@@ -184,15 +245,66 @@ func (l *Loader) Shapes() []Shape {
 	return s
 }
 
-// BatchesPerEpoch returns the number of batches in every epoch.
+// BatchesPerEpoch returns the number of batches in every epoch. With
+// per-corpus weights or perturbed copies (a training loader), epochs differ
+// slightly in length (weights are rounded at random, and a copy's speed can
+// move it to another bucket): it is then the first epoch's count.
 func (l *Loader) BatchesPerEpoch() int { return l.nb }
 
-// Utterances returns the number of utterances per epoch.
-func (l *Loader) Utterances() int { return len(l.utts) }
+// Utterances returns the number of utterances per epoch (the first epoch's,
+// with per-corpus weights).
+func (l *Loader) Utterances() int {
+	if !l.dynamic {
+		return len(l.utts)
+	}
+	n := 0
+	for _, b := range l.buckets {
+		n += b.Utterances
+	}
+	return n
+}
 
 type planned struct {
 	bucket  int
-	members []int
+	members []member
+}
+
+// draw returns the members of an epoch of a dynamic loader, by bucket:
+// each utterance floor(w) times plus once with probability w - floor(w)
+// (w its corpus's weight), each time as one of its usable copies picked at
+// random.
+func (l *Loader) draw(epoch int) [][]member {
+	r := rand.New(rand.NewPCG(l.cfg.Seed, mix(4, uint64(epoch))))
+	out := make([][]member, len(l.buckets))
+	for i := range l.utts {
+		u := &l.utts[i]
+		w := l.weights[i]
+		n := int(w)
+		if f := w - float64(n); f > 0 && r.Float64() < f {
+			n++
+		}
+		for ; n > 0; n-- {
+			m, frames := member{i, -1}, u.Frames
+			if len(u.Copies) > 0 {
+				var usable [8]int
+				ids := usable[:0]
+				for c, cp := range u.Copies {
+					if cp.Frames > 0 {
+						ids = append(ids, c)
+					}
+				}
+				if len(ids) == 0 {
+					m.copy = -1 // no usable copy: the clean audio (u.Frames fits, it was checked)
+				} else {
+					m.copy = ids[r.IntN(len(ids))]
+					frames = u.Copies[m.copy].Frames
+				}
+			}
+			k, _ := slices.BinarySearch(l.edges, frames)
+			out[k] = append(out[k], m)
+		}
+	}
+	return out
 }
 
 func mix(vals ...uint64) uint64 {
@@ -210,9 +322,18 @@ func mix(vals ...uint64) uint64 {
 // plan returns the batches of an epoch in order.
 func (l *Loader) plan(epoch int) []planned {
 	seed := l.cfg.Seed
+	var drawn [][]member
+	if l.dynamic {
+		drawn = l.draw(epoch)
+	}
 	var out []planned
 	for k, b := range l.buckets {
-		idx := slices.Clone(b.members)
+		idx := b.members
+		if l.dynamic {
+			idx = drawn[k]
+		} else {
+			idx = slices.Clone(idx)
+		}
 		if l.opts.Training {
 			r := rand.New(rand.NewPCG(seed, mix(1, uint64(epoch), uint64(k))))
 			r.Shuffle(len(idx), func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
@@ -246,15 +367,26 @@ func (l *Loader) build(ctx context.Context, pos Position, p planned) (*Batch, er
 	}
 	norm := l.d.Normalization
 	rowLen := b.Frames * b.Bands
-	for row, i := range p.members {
+	for row, mb := range p.members {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		u := &l.utts[i]
+		u := &l.utts[mb.utt]
 		// Decode straight into the batch row (its capacity limited to the
 		// row), then normalise and mask it in place.
 		dst := out.Features[row*rowLen : row*rowLen : (row+1)*rowLen]
-		m, err := l.d.Features(u, dst)
+		var (
+			m   *features.LogMel
+			err error
+		)
+		seconds := u.Duration
+		if mb.copy >= 0 {
+			cp := &u.Copies[mb.copy]
+			m, err = l.d.copyFeatures(u, cp, dst)
+			seconds = cp.Duration
+		} else {
+			m, err = l.d.Features(u, dst)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -276,7 +408,7 @@ func (l *Loader) build(ctx context.Context, pos Position, p planned) (*Batch, er
 		copy(out.Labels[row*b.MaxLabels:], u.Labels)
 		out.LabelLengths[row] = int32(len(u.Labels))
 		out.IDs[row] = u.ID
-		out.Seconds += u.Duration
+		out.Seconds += seconds
 	}
 	return out, nil
 }
@@ -313,9 +445,10 @@ type result struct {
 }
 
 type job struct {
-	pos Position
-	p   planned
-	out chan result
+	pos      Position
+	p        planned
+	epochLen int
+	out      chan result
 }
 
 // Iterate returns an iterator over batches from position from onwards,
@@ -344,6 +477,9 @@ func (l *Loader) iterate(ctx context.Context, from Position, last int) *Iterator
 			for j := range jobs {
 				t := time.Now()
 				b, err := l.build(ctx, j.pos, j.p)
+				if b != nil {
+					b.epochLen = j.epochLen
+				}
 				it.buildN.Lock()
 				it.build += time.Since(t)
 				it.buildN.Unlock()
@@ -374,7 +510,7 @@ func (l *Loader) iterate(ctx context.Context, from Position, last int) *Iterator
 				return
 			}
 			select {
-			case jobs <- job{pos, plan[pos.Batch], fut}:
+			case jobs <- job{pos, plan[pos.Batch], len(plan), fut}:
 			case <-ctx.Done():
 				fut <- result{err: ctx.Err()}
 				return
@@ -414,7 +550,7 @@ func (it *Iterator) Next() (*Batch, error) {
 	it.stats.Wait += w
 	it.stats.MaxWait = max(it.stats.MaxWait, w)
 	it.next = Position{Epoch: r.b.Position.Epoch, Batch: r.b.Position.Batch + 1}
-	if it.next.Batch >= it.l.nb {
+	if it.next.Batch >= r.b.epochLen {
 		it.next = Position{Epoch: it.next.Epoch + 1}
 	}
 	return r.b, nil

@@ -112,16 +112,22 @@ func wantSeed(u *Utterance) uint64 {
 // when it is large enough. An entry that is missing, for another id, or
 // corrupt gives an error (wrapping ErrCorruptCache when corrupt).
 func (c *Cache) Load(u *Utterance, buf []float32) (*features.LogMel, error) {
-	b, err := os.ReadFile(c.path(u.ID))
+	return c.loadKey(u.ID, buf)
+}
+
+// loadKey reads the entry of a cache key: an utterance id, or a
+// perturbed copy's key.
+func (c *Cache) loadKey(key string, buf []float32) (*features.LogMel, error) {
+	b, err := os.ReadFile(c.path(key))
 	if err != nil {
-		return nil, fmt.Errorf("cache: %s: %w", u.ID, err)
+		return nil, fmt.Errorf("cache: %s: %w", key, err)
 	}
 	m, data, err := decodeEntry(b, buf)
 	if err != nil {
-		return nil, fmt.Errorf("cache: %s (%s): %w", u.ID, c.path(u.ID), err)
+		return nil, fmt.Errorf("cache: %s (%s): %w", key, c.path(key), err)
 	}
-	if m.ID != u.ID {
-		return nil, fmt.Errorf("cache: %s: %w: entry holds %q", u.ID, ErrCorruptCache, m.ID)
+	if m.ID != key {
+		return nil, fmt.Errorf("cache: %s: %w: entry holds %q", key, ErrCorruptCache, m.ID)
 	}
 	return &features.LogMel{Data: data, Frames: m.Frames, Bands: m.Bands}, nil
 }
@@ -242,22 +248,44 @@ func (c *Cache) compute(u *Utterance, st os.FileInfo, prof *stageTimes, ws *scra
 		clock = ws.clock
 		clock.lap(new(atomic.Int64)) // start here
 	}
-	a, err := features.DecodeFile(u.Audio)
+	x, a, err := c.decode(u, prof, ws, clock)
 	if err != nil {
 		return entryMeta{}, nil, err
+	}
+	m := entryMeta{
+		ID: u.ID, Samples: int64(len(a.Samples)), SourceRate: a.SampleRate,
+		SourceSize: st.Size(), SourceMtime: st.ModTime().UnixNano(), Seed: wantSeed(u),
+	}
+	return c.store(m, x, prof, clock)
+}
+
+// decode decodes u's audio and resamples it to the feature rate. It returns
+// the resampled samples and the decoded audio.
+func (c *Cache) decode(u *Utterance, prof *stageTimes, ws *scratch, clock *stopwatch) ([]float32, *features.Audio, error) {
+	a, err := features.DecodeFile(u.Audio)
+	if err != nil {
+		return nil, nil, err
 	}
 	clock.lap(&prof.decode)
 	x := a.Samples
 	if a.SampleRate != c.fcfg.SampleRate {
 		if x, err = ws.resample(x, a.SampleRate, c.fcfg.SampleRate); err != nil {
-			return entryMeta{}, nil, err
+			return nil, nil, err
 		}
 	}
 	clock.lap(&prof.resample)
-	seed := wantSeed(u)
-	var lm *features.LogMel
-	if seed != 0 {
-		lm, err = c.ext.ComputeDithered(x, seed)
+	return x, a, nil
+}
+
+// store computes the features of x (audio at the feature rate) with m.Seed
+// as the dither seed (0: none), and writes them as the entry m describes.
+func (c *Cache) store(m entryMeta, x []float32, prof *stageTimes, clock *stopwatch) (entryMeta, *features.LogMel, error) {
+	var (
+		lm  *features.LogMel
+		err error
+	)
+	if m.Seed != 0 {
+		lm, err = c.ext.ComputeDithered(x, m.Seed)
 	} else {
 		lm, err = c.ext.Compute(x)
 	}
@@ -265,19 +293,69 @@ func (c *Cache) compute(u *Utterance, st os.FileInfo, prof *stageTimes, ws *scra
 		return entryMeta{}, nil, err
 	}
 	clock.lap(&prof.logmel)
-	m := entryMeta{
-		ID: u.ID, Frames: lm.Frames, Bands: lm.Bands,
-		Samples: int64(len(a.Samples)), SourceRate: a.SampleRate,
-		SourceSize: st.Size(), SourceMtime: st.ModTime().UnixNano(), Seed: seed,
-	}
+	m.Frames, m.Bands = lm.Frames, lm.Bands
 	b, err := encodeEntry(m, lm.Data)
 	if err != nil {
 		return m, nil, err
 	}
-	p := c.path(u.ID)
-	if err := writeFileAtomic(p, b); err != nil {
+	if err := writeCacheEntry(c.path(m.ID), b); err != nil {
 		return m, nil, fmt.Errorf("cache: %w", err)
 	}
 	clock.lap(&prof.write)
 	return m, lm, nil
+}
+
+// ensureCopies makes sure the perturbed copies of u (a valid training
+// utterance) are in the cache, and fills their frame counts. x, the
+// utterance's audio at the feature rate, is decoded only when a copy must
+// be computed. A copy that would be longer than maxDuration, or too short
+// for CTC, is marked unusable (Frames 0).
+func (c *Cache) ensureCopies(u *Utterance, st os.FileInfo, copies []Copy, maxDuration float64, subsampling int, prof *stageTimes, ws *scratch) (computed int, err error) {
+	var x []float32
+	rate := c.fcfg.SampleRate
+	for i := range copies {
+		cp := &copies[i]
+		if cp.Key == u.ID {
+			cp.Frames, cp.Duration = u.Frames, u.Duration
+			continue
+		}
+		pseudo := Utterance{ID: cp.Key, Split: Train}
+		m, state := c.lookup(&pseudo, st, false)
+		if state != entryValid {
+			if x == nil {
+				clock := newStopwatch(false)
+				if ws != nil && ws.clock != nil {
+					clock = ws.clock
+					clock.lap(new(atomic.Int64))
+				}
+				if x, _, err = c.decode(u, prof, ws, clock); err != nil {
+					return computed, err
+				}
+			}
+			clock := newStopwatch(false)
+			if ws != nil && ws.clock != nil {
+				clock = ws.clock
+				clock.lap(new(atomic.Int64))
+			}
+			y, err := Perturb(x, rate, cp.Perturbation)
+			if err != nil {
+				return computed, fmt.Errorf("%s: %w", cp.Perturbation, err)
+			}
+			clock.lap(&prof.resample)
+			meta := entryMeta{
+				ID: cp.Key, Samples: int64(len(y)), SourceRate: rate,
+				SourceSize: st.Size(), SourceMtime: st.ModTime().UnixNano(), Seed: wantSeed(&pseudo),
+			}
+			if m, _, err = c.store(meta, y, prof, clock); err != nil {
+				return computed, err
+			}
+			computed++
+		}
+		cp.Frames, cp.Duration = m.Frames, m.Duration()
+		out := (cp.Frames + subsampling - 1) / subsampling
+		if cp.Duration > maxDuration || out < ctcMinFrames(u.Labels) || m.Samples == 0 {
+			cp.Frames = 0
+		}
+	}
+	return computed, nil
 }

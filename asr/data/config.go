@@ -3,6 +3,7 @@ package data
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"path/filepath"
 	"runtime"
@@ -60,6 +61,105 @@ type Config struct {
 	Workers int `yaml:"workers,omitempty" json:"workers,omitempty"`
 	// Batching shapes the batches given to the trainer.
 	Batching BatchingConfig `yaml:"batching,omitempty" json:"batching,omitempty"`
+	// Weights are per-corpus sampling weights of the training set, keyed by
+	// an utterance's corpus name (see [Utterance.Corpus]): in each epoch an
+	// utterance of a corpus with weight w is used floor(w) times, plus once
+	// more with probability w - floor(w). A corpus not named has weight 1;
+	// weight 0 leaves it out of training. Use it to keep a large corpus from
+	// dominating a mix. Validation and test sets are never weighted.
+	Weights map[string]float64 `yaml:"weights,omitempty" json:"weights,omitempty"`
+	// Augment adds perturbed copies of the training audio to the feature
+	// cache (speed, noise, reverberation); each epoch uses one copy of every
+	// training utterance.
+	Augment AugmentConfig `yaml:"augment,omitempty" json:"augment,omitempty"`
+}
+
+// AugmentConfig perturbs training audio before its features are computed.
+// Each training utterance gets one cached copy per speed factor; each copy
+// is independently given noise and reverberation with the probabilities
+// below, drawn from a seed of the utterance id and the copy, so the cache is
+// deterministic. Every epoch picks one copy of each utterance at random
+// (seeded by datasets.batching.seed and the epoch). The zero value means no
+// augmentation (one clean copy). Validation and test audio is never
+// augmented.
+type AugmentConfig struct {
+	// Speeds are speed-perturbation factors (Kaldi's 0.9, 1.0, 1.1): the
+	// audio is resampled so that it plays this many times faster, which
+	// changes tempo and pitch together. Empty means [1]. Each must be in
+	// [0.5, 2].
+	Speeds []float64 `yaml:"speeds,omitempty" json:"speeds,omitempty"`
+	// Noise is the probability that a copy gets additive noise (white, pink
+	// or brown, drawn per copy) at a signal-to-noise ratio drawn from
+	// NoiseSNR.
+	Noise float64 `yaml:"noise,omitempty" json:"noise,omitempty"`
+	// NoiseSNR is the range of signal-to-noise ratios in dB, [low, high].
+	// Empty means [10, 30].
+	NoiseSNR []float64 `yaml:"noise_snr,omitempty" json:"noise_snr,omitempty"`
+	// Reverb is the probability that a copy is convolved with a synthetic
+	// room impulse response (exponentially decaying noise) whose
+	// reverberation time RT60 is drawn from ReverbRT60.
+	Reverb float64 `yaml:"reverb,omitempty" json:"reverb,omitempty"`
+	// ReverbRT60 is the range of reverberation times in seconds, [low,
+	// high]. Empty means [0.2, 0.7].
+	ReverbRT60 []float64 `yaml:"reverb_rt60,omitempty" json:"reverb_rt60,omitempty"`
+}
+
+// Defaults of AugmentConfig's ranges.
+var (
+	DefaultNoiseSNR   = []float64{10, 30}
+	DefaultReverbRT60 = []float64{0.2, 0.7}
+)
+
+// Enabled reports whether a makes any perturbed copy.
+func (a AugmentConfig) Enabled() bool {
+	if a.Noise > 0 || a.Reverb > 0 {
+		return true
+	}
+	for _, s := range a.Speeds {
+		if s != 1 {
+			return true
+		}
+	}
+	return false
+}
+
+// withDefaults fills the empty ranges and speeds.
+func (a AugmentConfig) withDefaults() AugmentConfig {
+	if len(a.Speeds) == 0 {
+		a.Speeds = []float64{1}
+	}
+	if len(a.NoiseSNR) == 0 {
+		a.NoiseSNR = slices.Clone(DefaultNoiseSNR)
+	}
+	if len(a.ReverbRT60) == 0 {
+		a.ReverbRT60 = slices.Clone(DefaultReverbRT60)
+	}
+	return a
+}
+
+func (a AugmentConfig) validate(bad func(string, ...any)) {
+	for i, s := range a.Speeds {
+		if math.IsNaN(s) || s < 0.5 || s > 2 {
+			bad("augment.speeds[%d] = %v: must be a factor in [0.5, 2]", i, s)
+		}
+	}
+	prob := func(name string, p float64) {
+		if math.IsNaN(p) || p < 0 || p > 1 {
+			bad("augment.%s = %v: must be a probability in [0, 1]", name, p)
+		}
+	}
+	prob("noise", a.Noise)
+	prob("reverb", a.Reverb)
+	rng := func(name string, r []float64, lo, hi float64) {
+		if len(r) == 0 {
+			return
+		}
+		if len(r) != 2 || math.IsNaN(r[0]) || math.IsNaN(r[1]) || r[0] > r[1] || r[0] < lo || r[1] > hi {
+			bad("augment.%s = %v: must be [low, high] with %v <= low <= high <= %v", name, r, lo, hi)
+		}
+	}
+	rng("noise_snr", a.NoiseSNR, -10, 100)
+	rng("reverb_rt60", a.ReverbRT60, 0.05, 3)
 }
 
 // LJSpeechConfig names an LJSpeech-format corpus.
@@ -164,6 +264,7 @@ func (c Config) WithDefaults() Config {
 	if c.Batching.Prefetch == 0 {
 		c.Batching.Prefetch = DefaultPrefetch
 	}
+	c.Augment = c.Augment.withDefaults()
 	return c
 }
 
@@ -220,6 +321,12 @@ func (c Config) Validate() error {
 	if b.Prefetch < 0 {
 		bad("batching.prefetch = %d: must be >= 0", b.Prefetch)
 	}
+	for _, name := range slices.Sorted(maps.Keys(c.Weights)) {
+		if w := c.Weights[name]; math.IsNaN(w) || math.IsInf(w, 0) || w < 0 || w > 100 {
+			bad("weights.%s = %v: must be a weight in [0, 100]", name, w)
+		}
+	}
+	c.Augment.validate(bad)
 	for i, n := range b.Buckets {
 		if n <= 0 {
 			bad("batching.buckets[%d] = %d: must be a positive frame count", i, n)
@@ -248,5 +355,6 @@ func (c Config) ResolvePaths(base string) Config {
 	abs(&c.Split.Lists.Test)
 	abs(&c.CacheDir)
 	c.Batching.Buckets = slices.Clone(c.Batching.Buckets)
+	c.Weights = maps.Clone(c.Weights)
 	return c
 }

@@ -1,9 +1,9 @@
 // Package data is asrkit's training data path: it reads LJSpeech-format
 // folders and NeMo-style JSONL manifests, checks every utterance, splits the
 // corpus, caches log-mel features, and makes padded batches for the GoMLX
-// trainer. It also renders synthetic LJSpeech-format corpora with the
-// installed speech synthesisers. It does not depend on GoMLX: batches are
-// plain Go slices that the trainer turns into tensors.
+// trainer. It does not depend on GoMLX: batches are plain Go slices that
+// the trainer turns into tensors. (Synthetic corpora to train on are
+// rendered by package asr/synth.)
 //
 // # Sources
 //
@@ -71,13 +71,4 @@
 // built in the background (datasets.batching.prefetch ahead), normalised
 // and, for training, masked with SpecAugment; [IteratorStats] measures how
 // long the trainer waited for them.
-//
-// # Synthetic corpora
-//
-// [Synthesize] renders text lines with espeak-ng (English accents and
-// their voice variants), flite (kal, awb, rms, slt) and festival voices,
-// with varied speed and pitch, and optionally tempo, room reverberation
-// (sox), noise and level, into an LJSpeech-format folder at 22,050 Hz:
-// a corpus anyone can make without downloading LJSpeech. See
-// recipes/synthetic/README.md.
 package data

@@ -3,6 +3,7 @@ package data
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -27,8 +28,10 @@ func ReadLJSpeech(dir string) ([]Utterance, []Problem, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	corpus := filepath.Base(filepath.Clean(dir))
 	for i := range utts {
 		utts[i].Audio = filepath.Join(dir, "wavs", utts[i].ID+".wav")
+		utts[i].Corpus = corpus
 	}
 	return utts, probs, nil
 }
@@ -97,6 +100,16 @@ func ParseLJSpeech(r io.Reader, source string) ([]Utterance, []Problem, error) {
 		return nil, nil, fmt.Errorf("ljspeech: reading %s: %w", source, err)
 	}
 	return utts, probs, nil
+}
+
+// CheckID returns an error when id cannot be the id of an LJSpeech-format
+// clip: it must name a file in wavs/ (not empty, no path separator or NUL,
+// not "." or ".."). Corpora written for this package (asr/synth) use it.
+func CheckID(id string) error {
+	if msg := checkID(id); msg != "" {
+		return errors.New(msg)
+	}
+	return nil
 }
 
 // checkID returns why id cannot name a file under wavs/, or "".

@@ -21,6 +21,8 @@ type manifestRow struct {
 	Text          *string  `json:"text"`
 	Duration      *float64 `json:"duration"`
 	Offset        float64  `json:"offset"`
+	Speaker       string   `json:"speaker"`
+	Corpus        string   `json:"corpus"`
 }
 
 // ReadManifest reads a JSONL manifest; see [ParseManifest].
@@ -118,15 +120,32 @@ func ParseManifest(r io.Reader, source string) ([]Utterance, []Problem, error) {
 			continue
 		}
 		seen[id] = line
+		corpus := row.Corpus
+		if corpus == "" {
+			corpus = defaultCorpus(audio, source)
+		}
 		if !filepath.IsAbs(audio) {
 			audio = filepath.Join(base, audio)
 		}
-		utts = append(utts, Utterance{ID: id, Audio: audio, Text: strings.TrimSpace(*row.Text), Source: source, Line: line})
+		utts = append(utts, Utterance{ID: id, Audio: audio, Text: strings.TrimSpace(*row.Text), Speaker: row.Speaker, Corpus: corpus, Source: source, Line: line})
 	}
 	if err := sc.Err(); err != nil {
 		return nil, nil, fmt.Errorf("manifest: reading %s: %w", source, err)
 	}
 	return utts, probs, nil
+}
+
+// defaultCorpus is the corpus of a manifest row without a "corpus" field: the
+// first folder of its relative audio path, else the manifest's name.
+func defaultCorpus(audio, manifest string) string {
+	if !filepath.IsAbs(audio) {
+		a := filepath.ToSlash(filepath.Clean(audio))
+		if i := strings.IndexByte(a, '/'); i > 0 && a[:i] != ".." {
+			return a[:i]
+		}
+	}
+	name := filepath.Base(manifest)
+	return strings.TrimSuffix(name, filepath.Ext(name))
 }
 
 // WriteManifest writes utterances as a JSONL manifest readable by
@@ -146,7 +165,9 @@ func WriteManifest(w io.Writer, manifestPath string, utts []Utterance) error {
 			Audio    string  `json:"audio_filepath"`
 			Text     string  `json:"text"`
 			Duration float64 `json:"duration,omitempty"`
-		}{u.ID, audio, u.Text, u.Duration}
+			Speaker  string  `json:"speaker,omitempty"`
+			Corpus   string  `json:"corpus,omitempty"`
+		}{u.ID, audio, u.Text, u.Duration, u.Speaker, u.Corpus}
 		if err := enc.Encode(row); err != nil {
 			return err
 		}

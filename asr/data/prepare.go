@@ -8,11 +8,13 @@ import (
 	"hash/fnv"
 	"io"
 	"log/slog"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -43,7 +45,7 @@ type Options struct {
 	// Progress, when not nil, receives a progress bar while audio is checked
 	// and features are computed (pass os.Stderr when it is a terminal).
 	Progress io.Writer
-	// Logger receives progress and warnings. Nil means slog.Default().
+	// Logger receives progress and warnings. Nil means silence.
 	Logger *slog.Logger
 }
 
@@ -55,7 +57,7 @@ func (o Options) withDefaults() Options {
 		o.Vocabulary = text.DefaultVocabulary()
 	}
 	if o.Logger == nil {
-		o.Logger = slog.Default()
+		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	return o
 }
@@ -71,6 +73,9 @@ type BuildStats struct {
 	// there and intact. Stale entries (audio file changed) and Corrupt ones
 	// (bad checksum, truncated) were recomputed and are counted in Computed.
 	Computed, Reused, Stale, Corrupt int
+	// Augmented is the number of perturbed copies (datasets.augment)
+	// computed by this build.
+	Augmented int
 	// AudioSeconds is the duration of the audio decoded by this build.
 	AudioSeconds float64
 	// Wall is the elapsed time of the check-and-build pass.
@@ -134,6 +139,32 @@ func (d *Dataset) Features(u *Utterance, buf []float32) (*features.LogMel, error
 	// an intact entry would give.
 	if m, err = d.cache.Load(u, buf); err != nil {
 		return nil, fmt.Errorf("data: %s: %w", u.ID, err)
+	}
+	return m, nil
+}
+
+// copyFeatures returns the cached features of one copy of u (see
+// [Utterance.Copies]), recomputing a corrupt entry like Features does.
+func (d *Dataset) copyFeatures(u *Utterance, cp *Copy, buf []float32) (*features.LogMel, error) {
+	if cp.Key == u.ID {
+		return d.Features(u, buf)
+	}
+	m, err := d.cache.loadKey(cp.Key, buf)
+	if err == nil {
+		return m, nil
+	}
+	d.logger.Warn("feature cache entry unusable; recomputing it", "id", cp.Key, "err", err)
+	st, serr := os.Stat(u.Audio)
+	if serr != nil {
+		return nil, fmt.Errorf("data: %s: %w (and its audio: %w)", cp.Key, err, serr)
+	}
+	var prof stageTimes
+	redo := []Copy{{Key: cp.Key, Perturbation: cp.Perturbation}}
+	if _, cerr := d.cache.ensureCopies(u, st, redo, math.Inf(1), 1, &prof, nil); cerr != nil {
+		return nil, fmt.Errorf("data: %s: %w (recomputing: %w)", cp.Key, err, cerr)
+	}
+	if m, err = d.cache.loadKey(cp.Key, buf); err != nil {
+		return nil, fmt.Errorf("data: %s: %w", cp.Key, err)
 	}
 	return m, nil
 }
@@ -289,6 +320,9 @@ func run(ctx context.Context, cfg Config, opts Options, build bool) (*Dataset, e
 	if err != nil {
 		return nil, err
 	}
+	if err := checkWeights(cfg.Weights, utts); err != nil {
+		return nil, err
+	}
 	rep := &Report{Sources: sources, Rows: len(utts) + len(probs), Skipped: cfg.SkipInvalid,
 		MaxDuration: cfg.MaxDuration, Subsampling: opts.Subsampling}
 
@@ -375,12 +409,28 @@ func run(ctx context.Context, cfg Config, opts Options, build bool) (*Dataset, e
 	rep.summarize(valid)
 	d.sets = map[Split][]Utterance{}
 	rep.Sets = map[Split]SetSummary{}
+	rep.Corpora = map[string]CorpusSummary{}
+	speakers := map[string]map[string]bool{}
 	for _, u := range valid {
 		d.sets[u.Split] = append(d.sets[u.Split], u)
 		s := rep.Sets[u.Split]
 		s.Utterances++
 		s.Seconds += u.Duration
 		rep.Sets[u.Split] = s
+		c := rep.Corpora[u.Corpus]
+		if c.Sets == nil {
+			c.Sets = map[Split]SetSummary{}
+			speakers[u.Corpus] = map[string]bool{}
+		}
+		cs := c.Sets[u.Split]
+		cs.Utterances++
+		cs.Seconds += u.Duration
+		c.Sets[u.Split] = cs
+		if u.Speaker != "" {
+			speakers[u.Corpus][u.Speaker] = true
+		}
+		c.Speakers = len(speakers[u.Corpus])
+		rep.Corpora[u.Corpus] = c
 	}
 	for _, s := range d.sets {
 		sort.Slice(s, func(i, j int) bool { return s[i].ID < s[j].ID })
@@ -409,6 +459,26 @@ func run(ctx context.Context, cfg Config, opts Options, build bool) (*Dataset, e
 	return d, nil
 }
 
+// checkWeights returns an error naming every corpus in weights that no
+// utterance comes from (a misspelt name would silently weigh nothing).
+func checkWeights(weights map[string]float64, utts []Utterance) error {
+	if len(weights) == 0 {
+		return nil
+	}
+	have := map[string]bool{}
+	for _, u := range utts {
+		have[u.Corpus] = true
+	}
+	var errs []error
+	for _, name := range slices.Sorted(maps.Keys(weights)) {
+		if !have[name] {
+			errs = append(errs, fmt.Errorf("datasets.weights.%s: no utterance comes from a corpus of that name (corpora: %s)",
+				name, strings.Join(slices.Sorted(maps.Keys(have)), ", ")))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // otherCaches lists the features-* folders in dir other than current.
 func otherCaches(dir, current string) []string {
 	ents, _ := os.ReadDir(dir)
@@ -427,15 +497,16 @@ func otherCaches(dir, current string) []string {
 func checkAudio(ctx context.Context, c *Cache, utts []Utterance, cfg Config, opts Options, build bool) ([]Utterance, []Problem, BuildStats, error) {
 	start := time.Now()
 	var (
-		prof     stageTimes
-		next     atomic.Int64
-		wg       sync.WaitGroup
-		probs    = make([]*Problem, len(utts))
-		computed atomic.Int64
-		reused   atomic.Int64
-		stale    atomic.Int64
-		corrupt  atomic.Int64
-		decoded  atomic.Int64 // microseconds of audio
+		prof      stageTimes
+		next      atomic.Int64
+		wg        sync.WaitGroup
+		probs     = make([]*Problem, len(utts))
+		computed  atomic.Int64
+		reused    atomic.Int64
+		stale     atomic.Int64
+		corrupt   atomic.Int64
+		decoded   atomic.Int64 // microseconds of audio
+		augmented atomic.Int64
 	)
 	var bar *progress
 	if opts.Progress != nil && len(utts) > 0 {
@@ -526,6 +597,15 @@ func checkAudio(ctx context.Context, c *Cache, utts []Utterance, cfg Config, opt
 							u.Duration, out, opts.Subsampling, len(u.Labels), need))
 					}
 				}
+				if probs[i] == nil && build && u.Split == Train && cfg.Augment.Enabled() {
+					u.Copies = cfg.Augment.copies(u.ID)
+					n, err := c.ensureCopies(u, st, u.Copies, cfg.MaxDuration, opts.Subsampling, &prof, &ws)
+					if err != nil {
+						fail(ProblemUnreadableAudio, "augmented copy: "+err.Error())
+						continue
+					}
+					augmented.Add(int64(n))
+				}
 			}
 		}()
 	}
@@ -545,7 +625,7 @@ func checkAudio(ctx context.Context, c *Cache, utts []Utterance, cfg Config, opt
 	}
 	bs := BuildStats{
 		Utterances: len(valid), Computed: int(computed.Load()), Reused: int(reused.Load()),
-		Stale: int(stale.Load()), Corrupt: int(corrupt.Load()),
+		Stale: int(stale.Load()), Corrupt: int(corrupt.Load()), Augmented: int(augmented.Load()),
 		AudioSeconds: float64(decoded.Load()) / 1e6, Wall: time.Since(start),
 		Verify: time.Duration(prof.verify.Load()), Decode: time.Duration(prof.decode.Load()),
 		Resample: time.Duration(prof.resample.Load()), LogMel: time.Duration(prof.logmel.Load()),

@@ -3,23 +3,16 @@ package data
 import (
 	"io"
 
-	"github.com/schollz/progressbar/v3"
+	prog "github.com/asrkit/asrkit/internal/progress"
 )
 
-// progress is a progress bar that may be nil (then it does nothing).
-type progress struct{ bar *progressbar.ProgressBar }
+// progress is a progress bar of utterances that may be nil (then it does
+// nothing). It is drawn by internal/progress: when the writer is a
+// progress.Terminal, log lines written to it go above the bar.
+type progress struct{ bar *prog.Bar }
 
 func newProgress(w io.Writer, n int, desc string) *progress {
-	return &progress{bar: progressbar.NewOptions(n,
-		progressbar.OptionSetWriter(w),
-		progressbar.OptionSetDescription(desc),
-		progressbar.OptionShowCount(),
-		progressbar.OptionSetItsString("utt"),
-		progressbar.OptionShowIts(),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionThrottle(100_000_000),
-		progressbar.OptionOnCompletion(func() { io.WriteString(w, "\n") }),
-	)}
+	return &progress{prog.New(w, int64(n), prog.Options{Description: desc, Unit: "utt", PredictTime: true})}
 }
 
 func (p *progress) add(n int) {

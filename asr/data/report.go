@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -70,6 +72,15 @@ type SetSummary struct {
 	Seconds    float64 `json:"seconds"`
 }
 
+// CorpusSummary counts the valid utterances of one corpus.
+type CorpusSummary struct {
+	// Sets counts them per set.
+	Sets map[Split]SetSummary `json:"sets"`
+	// Speakers is the number of distinct speakers (0 when the source does
+	// not name them).
+	Speakers int `json:"speakers"`
+}
+
 // HistogramBin counts valid utterances with durations in [Lo, Hi) seconds.
 type HistogramBin struct {
 	Lo    float64 `json:"lo"`
@@ -93,6 +104,10 @@ type Report struct {
 	MaxSeconds float64 `json:"max_seconds"`
 	// Sets counts the valid utterances per set (empty before the split).
 	Sets map[Split]SetSummary `json:"sets,omitempty"`
+	// Corpora counts the valid utterances per corpus (see
+	// [Utterance.Corpus]) and set, with their speakers where the source
+	// names them.
+	Corpora map[string]CorpusSummary `json:"corpora,omitempty"`
 	// Histogram counts valid utterances by duration, in 1-second bins.
 	Histogram []HistogramBin `json:"histogram"`
 	// Problems lists every invalid row or utterance, in source order.
@@ -177,6 +192,22 @@ func (r *Report) WriteText(w io.Writer) error {
 			if ss, ok := r.Sets[s]; ok {
 				fmt.Fprintf(&b, "  %-6s    %d utterances, %s\n", s, ss.Utterances, hours(ss.Seconds))
 			}
+		}
+	}
+	if len(r.Corpora) > 1 {
+		b.WriteString("corpora:\n")
+		for _, name := range slices.Sorted(maps.Keys(r.Corpora)) {
+			c := r.Corpora[name]
+			fmt.Fprintf(&b, "  %-20s", name)
+			for _, s := range Splits {
+				if ss, ok := c.Sets[s]; ok {
+					fmt.Fprintf(&b, " %s %d (%s)", s, ss.Utterances, hours(ss.Seconds))
+				}
+			}
+			if c.Speakers > 0 {
+				fmt.Fprintf(&b, ", %d speakers", c.Speakers)
+			}
+			b.WriteString("\n")
 		}
 	}
 	if len(r.Histogram) > 0 {

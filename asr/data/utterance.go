@@ -32,8 +32,23 @@ type Utterance struct {
 	Duration float64 `json:"duration,omitempty"`
 	// Frames is the number of feature frames, known once checked.
 	Frames int `json:"frames,omitempty"`
+	// Copies are the cached versions of a training utterance when
+	// datasets.augment is set (the clean audio among them only when a copy
+	// drew no perturbation); empty otherwise, and for validation and test
+	// utterances. A copy with Frames 0 is unusable (longer than
+	// max_duration, or too short for CTC, after perturbation).
+	Copies []Copy `json:"copies,omitempty"`
 	// Split is the set the utterance belongs to.
 	Split Split `json:"split,omitempty"`
+	// Speaker identifies the speaker when the source says (a manifest's
+	// "speaker" field); empty otherwise.
+	Speaker string `json:"speaker,omitempty"`
+	// Corpus names the corpus the utterance comes from, for per-corpus
+	// sampling weights (datasets.weights): a manifest's "corpus" field, else
+	// the first folder of its relative audio path ("speechocean762" for
+	// "speechocean762/SPEAKER0001/a.mp3"), else the manifest's file name
+	// without extension; for an LJSpeech folder, the folder's name.
+	Corpus string `json:"corpus,omitempty"`
 	// Source and Line locate the utterance's row (file and 1-based line).
 	Source string `json:"source,omitempty"`
 	Line   int    `json:"line,omitempty"`

@@ -34,9 +34,6 @@ const (
 	DefaultKeep            = 3
 	DefaultKeepBest        = 1
 	DefaultLogEvery        = 10
-	// DefaultJSONLName is the JSONL log's file name inside the run
-	// directory when log.jsonl is empty.
-	DefaultJSONLName = "train.jsonl"
 )
 
 // Learning-rate schedules (train.schedule).
@@ -302,17 +299,54 @@ func (c Config) Validate() error {
 		}
 	}
 	d := c.WithDefaults()
-	t := d.Train
-	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+	errs = append(errs, d.Train.problems(c.Train)...)
+	errs = append(errs, d.Checkpoint.problems()...)
+	if d.Log.Every < 0 {
+		bad("log.every %d must be >= 0", d.Log.Every)
+	}
+	return errors.Join(errs...)
+}
+
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// problems lists what is wrong with the train section t (defaults filled
+// in); set is the section as written, to tell what the user set.
+func (t Settings) problems(set Settings) []error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	if t.Steps < 0 {
 		bad("train.steps %d must be >= 0", t.Steps)
 	}
 	if !finite(t.Epochs) || t.Epochs < 0 {
 		bad("train.epochs %v must be >= 0", t.Epochs)
 	}
-	if c.Train.Steps > 0 && c.Train.Epochs > 0 {
+	if set.Steps > 0 && set.Epochs > 0 {
 		bad("train.steps and train.epochs are both set; use one")
 	}
+	errs = append(errs, t.optimizerProblems()...)
+	if t.GradAccumulation < 1 {
+		bad("train.grad_accumulation %d must be >= 1", set.GradAccumulation)
+	}
+	if t.Precision.Validate() != nil {
+		bad("train.precision %q: want %s or %s", string(t.Precision), model.PrecisionFloat32, model.PrecisionBFloat16)
+	}
+	if err := t.SpecAugment.Resolve().Validate(); err != nil {
+		bad("train.%v", err)
+	}
+	if t.EvalMaxUtterances < 0 {
+		bad("train.eval_max_utterances %d must be >= 0", t.EvalMaxUtterances)
+	}
+	if *t.EvalSamples < 0 {
+		bad("train.eval_samples %d must be >= 0", *t.EvalSamples)
+	}
+	return errs
+}
+
+// optimizerProblems lists what is wrong with the learning-rate schedule
+// and the AdamW settings.
+func (t Settings) optimizerProblems() []error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	if !(t.LearningRate > 0) || !finite(t.LearningRate) {
 		bad("train.learning_rate %v must be positive", t.LearningRate)
 	}
@@ -346,22 +380,14 @@ func (c Config) Validate() error {
 	if g := *t.ClipGradNorm; !(g >= 0) || !finite(g) {
 		bad("train.clip_grad_norm %v must be >= 0 (0 turns clipping off)", g)
 	}
-	if t.GradAccumulation < 1 {
-		bad("train.grad_accumulation %d must be >= 1", c.Train.GradAccumulation)
-	}
-	if t.Precision.Validate() != nil {
-		bad("train.precision %q: want %s or %s", string(t.Precision), model.PrecisionFloat32, model.PrecisionBFloat16)
-	}
-	if err := t.SpecAugment.Resolve().Validate(); err != nil {
-		bad("train.%v", err)
-	}
-	if t.EvalMaxUtterances < 0 {
-		bad("train.eval_max_utterances %d must be >= 0", t.EvalMaxUtterances)
-	}
-	if *t.EvalSamples < 0 {
-		bad("train.eval_samples %d must be >= 0", *t.EvalSamples)
-	}
-	k := d.Checkpoint
+	return errs
+}
+
+// problems lists what is wrong with the checkpoint section (defaults
+// filled in).
+func (k CheckpointConfig) problems() []error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	if k.Every < 0 {
 		bad("checkpoint.every %d must be >= 0", k.Every)
 	}
@@ -379,10 +405,7 @@ func (c Config) Validate() error {
 	} else if k.AverageLast > k.Keep {
 		bad("checkpoint.average_last %d exceeds checkpoint.keep %d: the checkpoints to average would be deleted", k.AverageLast, k.Keep)
 	}
-	if d.Log.Every < 0 {
-		bad("log.every %d must be >= 0", d.Log.Every)
-	}
-	return errors.Join(errs...)
+	return errs
 }
 
 // ResolvePaths returns c with every relative path joined to base (the

@@ -240,7 +240,7 @@ func TestExampleConfigs(t *testing.T) {
 // hang; a config that parses and validates keeps validating once defaults
 // are filled in. The seeds are the shipped configs.
 func FuzzParseConfig(f *testing.F) {
-	for _, p := range []string{"examples/configs/tiny-cpu.yaml", "examples/configs/ljspeech-gpu.yaml", "recipes/bundled/config.yaml"} {
+	for _, p := range []string{"examples/configs/tiny-cpu.yaml", "examples/configs/ljspeech-gpu.yaml", "recipes/bundled/synthetic.yaml", "recipes/bundled/real.yaml"} {
 		raw, err := os.ReadFile(filepath.Join(testutil.Root(f), p))
 		if err != nil {
 			f.Fatal(err)

@@ -1,7 +1,7 @@
 // Package train trains asrkit's acoustic model: it reads a YAML
 // configuration, prepares the data (asr/data), runs a GoMLX training loop
 // with its own training-step graph, evaluates on the validation set,
-// writes checkpoints into a run directory (asr's checkpoint format) and
+// writes checkpoints into a run directory (package asr/checkpoint) and
 // reports everything as one stream of typed events.
 //
 // # Configuration
@@ -47,7 +47,11 @@
 // finishes the current step, saves a checkpoint and returns with
 // Result.Stopped), or until Options.StopAtStep. It resumes from the newest
 // usable checkpoint of the run directory unless Options.Fresh. Only one
-// process may train into a run directory at a time (a lock file).
+// process may train into a run directory at a time (a lock file). The run
+// directory's layout (checkpoints/, train.jsonl, status.json) is package
+// asr/checkpoint's; Options.Fresh with Options.Force deletes only what
+// training wrote there. Warnings and notes go to Options.Logger; without
+// one the trainer is silent apart from its events.
 //
 // # Events
 //

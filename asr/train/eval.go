@@ -9,7 +9,7 @@ import (
 
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
-	"github.com/asrkit/asrkit/asr"
+	"github.com/asrkit/asrkit/asr/checkpoint"
 	"github.com/asrkit/asrkit/asr/decode"
 	"github.com/asrkit/asrkit/asr/wer"
 )
@@ -64,7 +64,7 @@ func (t *trainer) evaluate(ctx context.Context) error {
 			}
 		}
 	}
-	m := &asr.EvalMetrics{Step: t.step, WER: corpus.WER(), CER: corpus.CER(), Utterances: corpus.Utterances, Words: corpus.Words.RefLen()}
+	m := &checkpoint.EvalMetrics{Step: t.step, WER: corpus.WER(), CER: corpus.CER(), Utterances: corpus.Utterances, Words: corpus.Words.RefLen()}
 	if tokens > 0 {
 		m.Loss = loss / tokens
 	}

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/asrkit/asrkit/asr"
+	"github.com/asrkit/asrkit/asr/checkpoint"
 )
 
 // EventType tags an [Event]; it is the "type" field of its JSON form.
@@ -128,7 +128,7 @@ type Metrics struct {
 
 // EvalResult is the payload of an eval event.
 type EvalResult struct {
-	asr.EvalMetrics
+	checkpoint.EvalMetrics
 	// Seconds is the wall time of the evaluation.
 	Seconds float64 `json:"seconds"`
 	// Samples are a few predictions next to their references.
@@ -219,8 +219,9 @@ func Tee(observers ...Observer) Observer {
 }
 
 // JSONLWriter returns an observer that writes each event to w as one line
-// of JSON. Write errors are reported once to the default logger.
-func JSONLWriter(w io.Writer) Observer {
+// of JSON. The first write error is reported to onError (nil: ignored);
+// later ones are not.
+func JSONLWriter(w io.Writer, onError func(error)) Observer {
 	var mu sync.Mutex
 	failed := false
 	return func(e Event) {
@@ -232,16 +233,19 @@ func JSONLWriter(w io.Writer) Observer {
 		defer mu.Unlock()
 		if _, err := w.Write(append(b, '\n')); err != nil && !failed {
 			failed = true
-			slog.Warn("cannot write the training log", "err", err)
+			if onError != nil {
+				onError(err)
+			}
 		}
 	}
 }
 
 // LogEvents returns an observer that logs each event as one slog line
-// (what `asr train` prints when stderr is not a terminal).
+// (what `asr train` prints when stderr is not a terminal). A nil logger
+// logs nothing.
 func LogEvents(logger *slog.Logger) Observer {
 	if logger == nil {
-		logger = slog.Default()
+		return func(Event) {}
 	}
 	return func(e Event) {
 		switch e.Type {

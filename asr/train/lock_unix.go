@@ -8,17 +8,15 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
-)
 
-// LockFile is the lock file of a run directory, held (flock) by the one
-// process training into it.
-const LockFile = ".lock"
+	"github.com/asrkit/asrkit/asr/checkpoint"
+)
 
 // lockRun takes the run directory's lock, failing at once if another
 // process holds it. The lock goes with the process, so a killed trainer
 // never leaves a stale lock.
 func lockRun(dir string) (unlock func(), err error) {
-	f, err := os.OpenFile(filepath.Join(dir, LockFile), os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(filepath.Join(dir, checkpoint.LockFile), os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}

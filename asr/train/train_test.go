@@ -14,7 +14,7 @@ import (
 
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
-	"github.com/asrkit/asrkit/asr"
+	"github.com/asrkit/asrkit/asr/checkpoint"
 	"github.com/asrkit/asrkit/asr/model"
 	"github.com/asrkit/asrkit/internal/testutil"
 )
@@ -118,7 +118,7 @@ func TestTrainLossFalls(t *testing.T) {
 	}
 
 	// The checkpoint records the evaluation, training state and config.
-	ck, err := asr.LatestCheckpoint(res.RunDir)
+	ck, err := checkpoint.Latest(res.RunDir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestTrainLossFalls(t *testing.T) {
 	}
 
 	// The JSONL log holds every event, in order.
-	f, err := os.Open(filepath.Join(res.RunDir, DefaultJSONLName))
+	f, err := os.Open(filepath.Join(res.RunDir, checkpoint.LogFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestTrainLossFalls(t *testing.T) {
 		t.Errorf("log has %d lines, %d events were observed", n, len(events))
 	}
 	var st status
-	b, _ := os.ReadFile(filepath.Join(res.RunDir, StatusFile))
+	b, _ := os.ReadFile(filepath.Join(res.RunDir, checkpoint.StatusFile))
 	if err := json.Unmarshal(b, &st); err != nil || st.State != StateFinished || st.Step != 30 {
 		t.Errorf("status.json %s: %v", b, err)
 	}
@@ -164,9 +164,9 @@ func steps(events []Event) []int64 {
 }
 
 // weightsOf reads every tensor of the newest checkpoint of a run.
-func weightsOf(t *testing.T, run string) (*asr.Checkpoint, map[string][]float32) {
+func weightsOf(t *testing.T, run string) (*checkpoint.Checkpoint, map[string][]float32) {
 	t.Helper()
-	ck, err := asr.LatestCheckpoint(run)
+	ck, err := checkpoint.Latest(run, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,13 +283,51 @@ func TestFreshAndForce(t *testing.T) {
 	if _, err := Run(context.Background(), cfg, Options{Fresh: true}); !errors.Is(err, ErrRunExists) {
 		t.Fatalf("--fresh over existing checkpoints: %v, want ErrRunExists", err)
 	}
+	// Files a user put into the run directory and its checkpoints folder,
+	// and an exported model directory there, survive --fresh --force: only
+	// what the trainer wrote is deleted.
+	run := cfg.Checkpoint.Dir
+	mine := map[string]string{
+		filepath.Join(run, checkpoint.CheckpointsDir, "NOTES.md"):        "my notes",
+		filepath.Join(run, checkpoint.CheckpointsDir, "keep", "a.txt"):   "a",
+		filepath.Join(run, checkpoint.CheckpointsDir, "step-best-by-me"): "not a checkpoint name",
+		filepath.Join(run, "results.txt"):                                "results",
+	}
+	for p, content := range mine {
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exported := filepath.Join(run, checkpoint.CheckpointsDir, "exported")
+	if _, err := checkpoint.Export(run, exported, checkpoint.ExportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	leftover := filepath.Join(run, checkpoint.CheckpointsDir, ".tmp-step-000000009-42")
+	os.MkdirAll(leftover, 0o755)
 	res, err = Run(context.Background(), cfg, Options{Fresh: true, Force: true, StopAtStep: 3})
 	if err != nil || res.ResumedFrom != 0 || res.Step != 3 {
 		t.Fatalf("--fresh --force: %+v, %v", res, err)
 	}
-	list, _ := asr.ListCheckpoints(cfg.Checkpoint.Dir)
+	list, _ := checkpoint.List(run)
 	if len(list) != 1 || list[0].Step != 3 {
 		t.Errorf("after --fresh --force the run holds %v", list)
+	}
+	for p, content := range mine {
+		if b, err := os.ReadFile(p); err != nil || string(b) != content {
+			t.Errorf("--fresh --force deleted or changed %s: %q, %v", p, b, err)
+		}
+	}
+	if _, err := checkpoint.Open(exported); err != nil {
+		t.Errorf("--fresh --force damaged a model directory inside the run: %v", err)
+	}
+	if _, err := os.Stat(leftover); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("an interrupted save's temporary folder survived --fresh --force: %v", err)
+	}
+	// The log restarted with this run: it holds one preparing state.
+	b, _ := os.ReadFile(filepath.Join(run, checkpoint.LogFile))
+	if n := strings.Count(string(b), `"state":"preparing"`); n != 1 {
+		t.Errorf("train.jsonl holds %d preparing states after --fresh --force, want 1 (a new log)", n)
 	}
 }
 
@@ -311,7 +349,7 @@ func TestCancelSavesAndStops(t *testing.T) {
 	if !res.Stopped || res.Finished || res.Step != 5 || res.Checkpoint == "" {
 		t.Fatalf("cancelled run: %+v", res)
 	}
-	ck, err := asr.LatestCheckpoint(cfg.Checkpoint.Dir)
+	ck, err := checkpoint.Latest(cfg.Checkpoint.Dir, nil)
 	if err != nil || ck.Manifest.Step != 5 {
 		t.Fatalf("checkpoint after cancel: %v, %v", ck, err)
 	}
@@ -330,7 +368,7 @@ func TestInitFromChecksTheModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	modelDir := filepath.Join(t.TempDir(), "model")
-	if _, err := asr.Export(src.Checkpoint.Dir, modelDir, asr.ExportOptions{}); err != nil {
+	if _, err := checkpoint.Export(src.Checkpoint.Dir, modelDir, checkpoint.ExportOptions{}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -462,7 +500,7 @@ func TestBFloat16TrainLossFalls(t *testing.T) {
 	if len(evals) != 1 || !(evals[0].Eval.Loss > 0) || math.IsInf(evals[0].Eval.Loss, 0) {
 		t.Errorf("evaluations %+v", evals)
 	}
-	ck, err := asr.LatestCheckpoint(res.RunDir)
+	ck, err := checkpoint.Latest(res.RunDir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -497,7 +535,7 @@ func TestBFloat16TrainLossFalls(t *testing.T) {
 	if res.ResumedFrom != 20 || res.Step != 24 {
 		t.Fatalf("resumed %+v", res)
 	}
-	if ck, err = asr.LatestCheckpoint(res.RunDir); err != nil || ck.Manifest.Step != 24 || ck.Manifest.Training.Precision != model.PrecisionFloat32 {
+	if ck, err = checkpoint.Latest(res.RunDir, nil); err != nil || ck.Manifest.Step != 24 || ck.Manifest.Training.Precision != model.PrecisionFloat32 {
 		t.Errorf("after resuming in float32: %v, %+v", err, ck)
 	}
 }

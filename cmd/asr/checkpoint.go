@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -11,7 +12,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/asrkit/asrkit/asr"
+	"github.com/asrkit/asrkit/asr/checkpoint"
 )
 
 func init() {
@@ -35,12 +36,12 @@ func init() {
 						return fmt.Errorf("checkpoint inspect takes one directory, got %d arguments", c.NArg())
 					}
 					dir := c.Args().First()
-					var ck *asr.Checkpoint
+					var ck *checkpoint.Checkpoint
 					var err error
-					if asr.IsRunDir(dir) {
-						ck, err = asr.LatestCheckpoint(dir)
+					if checkpoint.IsRunDir(dir) {
+						ck, err = checkpoint.Latest(dir, slog.Default())
 					} else {
-						ck, err = asr.OpenCheckpoint(dir)
+						ck, err = checkpoint.Open(dir)
 					}
 					if err != nil {
 						return err
@@ -69,7 +70,7 @@ func init() {
 }
 
 // writeManifest prints a checkpoint's manifest as "key value" lines.
-func writeManifest(w io.Writer, ck *asr.Checkpoint) error {
+func writeManifest(w io.Writer, ck *checkpoint.Checkpoint) error {
 	m := ck.Manifest
 	var b strings.Builder
 	line := func(key, format string, args ...any) { fmt.Fprintf(&b, "%s %s\n", key, fmt.Sprintf(format, args...)) }
@@ -161,14 +162,14 @@ func sizeText(n int64) string {
 }
 
 func listCheckpoints(w io.Writer, run string) error {
-	list, err := asr.ListCheckpoints(run)
+	list, err := checkpoint.List(run)
 	if err != nil {
 		return err
 	}
 	if len(list) == 0 {
-		return fmt.Errorf("%w in %s", asr.ErrNoCheckpoint, run)
+		return fmt.Errorf("%w in %s", checkpoint.ErrNoCheckpoint, run)
 	}
-	best, _ := asr.BestCheckpoint(run)
+	best, _ := checkpoint.Best(run, nil) // damaged ones are listed below
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "step\ttime\ttrain loss\tWER\tCER\tsize\t")
 	for _, c := range list {

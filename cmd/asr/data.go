@@ -1,16 +1,14 @@
 package main
 
 import (
-	"bytes"
-
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -37,7 +35,7 @@ func init() {
 	commands = append(commands, &cli.Command{
 		Name:  "data",
 		Usage: "check datasets, build the feature cache, render synthetic corpora",
-		Subcommands: []*cli.Command{
+		Subcommands: append([]*cli.Command{
 			{
 				Name:      "check",
 				Usage:     "print the dataset report (counts, hours, durations, every invalid item) without training",
@@ -63,58 +61,7 @@ func init() {
 					return dataCheck(c, true)
 				},
 			},
-			{
-				Name:  "synth",
-				Usage: "render text lines into an LJSpeech-format corpus with espeak-ng, flite and festival",
-				Description: "Texts files hold \"id|text\", \"id|text|normalized text\" or plain-text lines\n" +
-					"(recipes/synthetic/{train,val,test}.txt). Every line is spoken by a voice drawn\n" +
-					"evenly over the installed engines, with varied speed and pitch and optional\n" +
-					"tempo, reverberation (sox), noise and gain; the result is the same for the same\n" +
-					"seed. The output folder gets metadata.csv, wavs/ (22,050 Hz mono 16-bit),\n" +
-					"lists/<texts file> (usable as datasets.split.lists), render.tsv and synth.json.\n" +
-					"Interrupted runs resume. See recipes/synthetic/README.md.",
-				Flags: []cli.Flag{
-					&cli.StringSliceFlag{Name: "texts", Usage: "texts file (repeat for several)", Required: true},
-					&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "corpus folder to write", Required: true},
-					&cli.StringSliceFlag{Name: "voices", Usage: "voices (engine:name, or an engine for all of its voices), comma-separated; default: every installed engine (see asr data voices)"},
-					&cli.Uint64Flag{Name: "seed", Usage: "seed for voices and augmentation"},
-					&cli.IntFlag{Name: "repeats", Value: 1, Usage: "render each line this many times with different voices"},
-					&cli.IntFlag{Name: "limit", Usage: "render only the first N lines of each texts file"},
-					&cli.StringFlag{Name: "speed", Value: "0.85:1.15", Usage: "speaking-rate factor range"},
-					&cli.StringFlag{Name: "pitch", Value: "-2:2", Usage: "pitch shift range in semitones"},
-					&cli.StringFlag{Name: "tempo", Value: "1", Usage: "sox tempo factor range (1: off)"},
-					&cli.Float64Flag{Name: "reverb", Usage: "probability of room reverberation (sox)"},
-					&cli.StringFlag{Name: "noise-snr", Value: "0", Usage: "SNR range in dB of added white/pink/brown noise (0: none)"},
-					&cli.StringFlag{Name: "gain", Value: "-6:0", Usage: "level change range in dB"},
-					&cli.IntFlag{Name: "workers", Usage: "clips rendered at once (0: one per core)"},
-				},
-				Action: dataSynth,
-			},
-			{
-				Name:  "voices",
-				Usage: "list the installed synthesiser voices that asr data synth uses by default",
-				Action: func(c *cli.Context) error {
-					found := false
-					for _, e := range []string{data.EngineEspeak, data.EngineFlite, data.EngineFestival} {
-						vs, err := data.InstalledVoices(c.Context, e)
-						if err != nil {
-							fmt.Fprintf(c.App.Writer, "%s: %v\n", e, err)
-							continue
-						}
-						found = true
-						names := make([]string, len(vs))
-						for i, v := range vs {
-							names[i] = v.Name
-						}
-						fmt.Fprintf(c.App.Writer, "%s (%d): %s\n", e, len(vs), strings.Join(names, " "))
-					}
-					if !found {
-						return errors.New("no speech synthesiser is installed (Debian: apt-get install espeak-ng flite festival)")
-					}
-					return nil
-				},
-			},
-		},
+		}, synthCommands()...),
 	})
 }
 
@@ -217,7 +164,7 @@ func dataCheck(c *cli.Context, build bool) error {
 	if c.Bool("skip-invalid") {
 		f.Datasets.SkipInvalid = true
 	}
-	opts := data.Options{Features: f.Features, Subsampling: c.Int("subsampling")}
+	opts := data.Options{Features: f.Features, Subsampling: c.Int("subsampling"), Logger: slog.Default()}
 	if term.IsTerminal(int(os.Stderr.Fd())) {
 		opts.Progress = os.Stderr
 	}
@@ -272,8 +219,12 @@ func dataCheck(c *cli.Context, build bool) error {
 func writeBuild(w io.Writer, ds *data.Dataset) {
 	b := ds.Build
 	fmt.Fprintf(w, "cache:      %s\n", ds.Cache().Dir())
-	fmt.Fprintf(w, "build:      %d entries: %d computed (%d stale, %d corrupt), %d reused, in %s",
-		b.Utterances, b.Computed, b.Stale, b.Corrupt, b.Reused, b.Wall.Round(time.Millisecond))
+	fmt.Fprintf(w, "build:      %d entries: %d computed (%d stale, %d corrupt), %d reused",
+		b.Utterances, b.Computed, b.Stale, b.Corrupt, b.Reused)
+	if b.Augmented > 0 {
+		fmt.Fprintf(w, ", %d augmented copies computed", b.Augmented)
+	}
+	fmt.Fprintf(w, ", in %s", b.Wall.Round(time.Millisecond))
 	if b.Computed > 0 && b.Wall > 0 {
 		fmt.Fprintf(w, " (%.0fx real time)", b.AudioSeconds/b.Wall.Seconds())
 	}
@@ -307,75 +258,4 @@ func first(x []float32) float32 {
 		return 0
 	}
 	return x[0]
-}
-
-func dataSynth(c *cli.Context) error {
-	if c.NArg() > 0 {
-		return fmt.Errorf("data synth takes no arguments (use --texts), got %q", c.Args().Slice())
-	}
-	opt := data.SynthOptions{
-		Texts: c.StringSlice("texts"), Out: c.String("out"), Seed: c.Uint64("seed"),
-		Repeats: c.Int("repeats"), Limit: c.Int("limit"), Reverb: c.Float64("reverb"), Workers: c.Int("workers"),
-	}
-	for _, v := range c.StringSlice("voices") {
-		for _, s := range strings.Split(v, ",") {
-			if s = strings.TrimSpace(s); s != "" {
-				opt.Voices = append(opt.Voices, s)
-			}
-		}
-	}
-	var errs []error
-	for _, r := range []struct {
-		flag string
-		dst  *data.Range
-		zero float64 // the neutral value, mapped to the zero Range
-	}{{"speed", &opt.Speed, 1}, {"pitch", &opt.Pitch, 0}, {"tempo", &opt.Tempo, 1}, {"noise-snr", &opt.NoiseSNR, 0}, {"gain", &opt.Gain, 0}} {
-		v, err := data.ParseRange(c.String(r.flag))
-		if err != nil {
-			errs = append(errs, fmt.Errorf("--%s: %w", r.flag, err))
-			continue
-		}
-		if v.Min == r.zero && v.Max == r.zero {
-			v = data.Range{}
-		}
-		*r.dst = v
-	}
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-	if term.IsTerminal(int(os.Stderr.Fd())) {
-		opt.Progress = os.Stderr
-	}
-	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt)
-	defer stop()
-	start := time.Now()
-	rep, err := data.Synthesize(ctx, opt)
-	if err != nil {
-		return err
-	}
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "%s: %d clips (%d rendered now, %.1f min of audio) in %s\n", opt.Out, rep.Utterances, rep.Rendered, rep.Seconds/60, time.Since(start).Round(time.Millisecond))
-	names := make([]string, 0, len(rep.PerVoice))
-	for n := range rep.PerVoice {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	engines := map[string]int{}
-	for _, n := range names {
-		engines[strings.SplitN(n, ":", 2)[0]] += rep.PerVoice[n]
-	}
-	fmt.Fprintf(&b, "voices: %d (", len(names))
-	first := true
-	for _, e := range []string{data.EngineEspeak, data.EngineFlite, data.EngineFestival} {
-		if engines[e] > 0 {
-			if !first {
-				b.WriteString(", ")
-			}
-			fmt.Fprintf(&b, "%s %d clips", e, engines[e])
-			first = false
-		}
-	}
-	b.WriteString(")\n")
-	_, err = c.App.Writer.Write(b.Bytes())
-	return err
 }

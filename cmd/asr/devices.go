@@ -71,6 +71,7 @@ type devicesReport struct {
 	PJRTVersion      string   `json:"pjrt_api_version,omitempty"`
 	PluginAttributes []string `json:"plugin_attributes,omitempty"`
 	CUDADataDir      string   `json:"cuda_data_dir,omitempty"`
+	ClientOptions    string   `json:"client_options,omitempty"`
 	Matmul           *struct {
 		N        int     `json:"n"`
 		GFLOPS   float64 `json:"gflops"`
@@ -99,7 +100,7 @@ func devices(ctx context.Context, w io.Writer, o devicesOptions) error {
 		Spec: spec, SpecSource: string(source), Backend: info.Name, Reason: info.Reason,
 		Description: info.Description, Devices: info.Devices, GPU: info.GPU,
 		PluginPath: info.PluginPath, PluginVersion: info.PluginVersion, PJRTVersion: info.PJRTVersion,
-		PluginAttributes: info.PluginAttributes, CUDADataDir: info.CUDADataDir,
+		PluginAttributes: info.PluginAttributes, CUDADataDir: info.CUDADataDir, ClientOptions: info.ClientOptions,
 	}
 	size := o.size
 	if size < 0 {
@@ -155,6 +156,7 @@ func printDevices(w io.Writer, r devicesReport) {
 		line("plugin attrs", strings.Join(r.PluginAttributes, " "))
 	}
 	line("CUDA data dir", r.CUDADataDir)
+	line("client options", r.ClientOptions)
 	if m := r.Matmul; m != nil {
 		line("matmul", fmt.Sprintf("%dx%d float32: %.1f GFLOP/s (%.3f ms per run, %d runs; first run %.0f ms incl. compile)",
 			m.N, m.N, m.GFLOPS, m.PerRunMS, m.Runs, m.FirstMS))

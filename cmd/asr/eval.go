@@ -18,6 +18,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/asrkit/asrkit/asr"
+	"github.com/asrkit/asrkit/asr/checkpoint"
 	"github.com/asrkit/asrkit/asr/data"
 	"github.com/asrkit/asrkit/asr/model"
 	"github.com/asrkit/asrkit/asr/text"
@@ -214,7 +215,7 @@ func evalSet(ctx context.Context, c *cli.Context, progress io.Writer) (utts []ev
 		}
 		list = ds.Utterances(split)
 		where = fmt.Sprintf("%s (%s split)", path, split)
-		if asr.IsRunDir(cfg.Checkpoint.Dir) {
+		if checkpoint.IsRunDir(cfg.Checkpoint.Dir) {
 			runDir = cfg.Checkpoint.Dir
 		}
 	case c.String("manifest") != "":

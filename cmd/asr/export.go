@@ -1,15 +1,14 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/asrkit/asrkit/asr"
-	"github.com/asrkit/asrkit/asr/train"
+	"github.com/asrkit/asrkit/asr/checkpoint"
 )
 
 func init() {
@@ -18,7 +17,7 @@ func init() {
 		Usage:     "write a model directory from a run directory (best checkpoint or an average), without optimizer state",
 		ArgsUsage: "RUN_DIR|CHECKPOINT_DIR",
 		Description: "Writes MODEL_DIR (--out): manifest.json (model, features, normalisation,\n" +
-			"vocabulary, training config, metrics) and weights.tensors. From a run directory\n" +
+			"vocabulary, training config, metrics) and weights.safetensors. From a run directory\n" +
 			"it takes the checkpoint with the lowest validation WER (the newest if none was\n" +
 			"evaluated), or, with --average K, the mean of the K newest checkpoints (default:\n" +
 			"the run's checkpoint.average_last). --float16 halves the size. With --lm the\n" +
@@ -41,16 +40,19 @@ func init() {
 				return fmt.Errorf("export takes one run or checkpoint directory, got %d arguments", c.NArg())
 			}
 			src := c.Args().First()
-			k := c.Int("average")
-			if k < 0 {
-				k = defaultAverage(src)
+			average := c.Int("average")
+			switch {
+			case average == -1 && !c.IsSet("average"):
+				average = 0 // the library's default: the run's checkpoint.average_last
+			case average == 0:
+				average = 1 // the best checkpoint
 			}
 			if c.String("lm") == "" && (c.IsSet("beam") || c.IsSet("lm-weight") || c.IsSet("word-bonus")) {
 				return fmt.Errorf("--beam, --lm-weight and --word-bonus are the defaults of --lm's decoding: give --lm")
 			}
-			ck, err := asr.Export(src, c.String("out"), asr.ExportOptions{
-				Average: k, Float16: c.Bool("float16"), Overwrite: c.Bool("force"),
-				LM: c.String("lm"), Beam: c.Int("beam"), LMWeight: c.Float64("lm-weight"), WordBonus: c.Float64("word-bonus"),
+			ck, err := checkpoint.Export(src, c.String("out"), checkpoint.ExportOptions{
+				Average: average, Float16: c.Bool("float16"), Overwrite: c.Bool("force"),
+				Logger: slog.Default(), LM: c.String("lm"), Beam: c.Int("beam"), LMWeight: c.Float64("lm-weight"), WordBonus: c.Float64("word-bonus"),
 			})
 			if err != nil {
 				return err
@@ -60,29 +62,7 @@ func init() {
 	})
 }
 
-// defaultAverage is checkpoint.average_last of the config stored in a run
-// directory's newest checkpoint, or 0 when src is not a run directory.
-func defaultAverage(src string) int {
-	if !asr.IsRunDir(src) {
-		return 0
-	}
-	list, err := asr.ListCheckpoints(src)
-	if err != nil {
-		return 0
-	}
-	for i := len(list) - 1; i >= 0; i-- {
-		if m := list[i].Manifest; m != nil {
-			var cfg train.Config
-			if json.Unmarshal(m.Config, &cfg) == nil {
-				return cfg.Checkpoint.AverageLast
-			}
-			return 0
-		}
-	}
-	return 0
-}
-
-func writeExportSummary(w io.Writer, ck *asr.Checkpoint) error {
+func writeExportSummary(w io.Writer, ck *checkpoint.Checkpoint) error {
 	m := ck.Manifest
 	x := m.Export
 	if x == nil {

@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/asrkit/asrkit/asr/lm"
 	"github.com/asrkit/asrkit/asr/text"
+	"github.com/asrkit/asrkit/internal/atomicfile"
 )
 
 func init() { commands = append(commands, lmCommand()) }
@@ -178,29 +178,14 @@ func lmBuild(c *cli.Context) error {
 	return nil
 }
 
-// writeARPA writes the model to path through a temporary file in the same
-// directory, renamed into place once complete.
+// writeARPA writes the model to path atomically (internal/atomicfile: a
+// temporary file in the same folder, synced and renamed into place).
 func writeARPA(m *lm.Model, path string) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	bw := bufio.NewWriterSize(tmp, 1<<20)
-	if err := m.WriteARPA(bw); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := bw.Flush(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, 0o644, func(w io.Writer) error {
+		bw := bufio.NewWriterSize(w, 1<<20)
+		if err := m.WriteARPA(bw); err != nil {
+			return err
+		}
+		return bw.Flush()
+	})
 }

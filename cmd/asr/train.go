@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/signal"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/asrkit/asrkit/asr/train"
+	"github.com/asrkit/asrkit/internal/progress"
 )
 
 func init() {
@@ -30,7 +30,9 @@ func init() {
 			"the run directory (checkpoint.dir). Running the same command again resumes from\n" +
 			"the newest checkpoint; --fresh starts over (with --force if checkpoints exist).\n\n" +
 			"Ctrl+C or SIGTERM finishes the current step, saves a checkpoint and exits with\n" +
-			"status 0; a second signal quits at once (the last checkpoint stays intact).\n" +
+			"status 0. A repeat within 2 seconds is the same request (GNU timeout signals\n" +
+			"the process and its group); a signal after that quits at once (the last\n" +
+			"checkpoint stays intact).\n" +
 			"Progress is a bar on a terminal and log lines otherwise; every event is also\n" +
 			"appended to the run's train.jsonl.",
 		Flags: []cli.Flag{
@@ -50,13 +52,15 @@ func trainCommand(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return fmt.Errorf("train takes no arguments (got %q); name the config with --config", c.Args().Slice())
 	}
+	if c.Bool("force") && !c.Bool("fresh") {
+		return errors.New("--force only goes with --fresh")
+	}
 	cfg, err := train.LoadConfig(c.String("config"))
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(c.Context)
 	defer cancel()
-	stopOnSignal(ctx, cancel)
 
 	opts := train.Options{
 		Backend:    c.String("backend"),
@@ -64,31 +68,33 @@ func trainCommand(c *cli.Context) error {
 		Fresh:      c.Bool("fresh"),
 		Force:      c.Bool("force"),
 		StopAtStep: c.Int64("stop-at"),
+		Logger:     slog.Default(),
 	}
-	if c.Bool("force") && !c.Bool("fresh") {
-		return errors.New("--force only goes with --fresh")
-	}
-	finish := func() {}
 	stderr := c.App.ErrWriter
 	if stderr == nil {
 		stderr = os.Stderr
 	}
+	var view *trainView
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) && !c.Bool("no-progress") {
-		view := newProgressView(f)
-		logger := slog.New(slog.NewTextHandler(view, &slog.HandlerOptions{Level: slog.LevelInfo}))
-		opts.Logger = logger
+		// One terminal for the bars (feature cache, training) and the log
+		// lines, which go above the bar.
+		t := progress.NewTerminal(f)
+		level := slog.LevelInfo
+		if slog.Default().Enabled(ctx, slog.LevelDebug) {
+			level = slog.LevelDebug
+		}
+		opts.Logger = slog.New(slog.NewTextHandler(t, &slog.HandlerOptions{Level: level}))
+		opts.Progress = t
+		view = &trainView{term: t}
 		opts.Observer = view.observe
-		opts.Progress = f
-		prev := slog.Default()
-		slog.SetDefault(logger)
-		defer slog.SetDefault(prev)
-		finish = view.finish
 	} else {
-		opts.Observer = train.LogEvents(slog.Default())
+		opts.Observer = train.LogEvents(opts.Logger)
 	}
+	stop := stopOnSignal(cancel, opts.Logger, stderr)
+	defer stop()
 
 	res, err := train.Run(ctx, cfg, opts)
-	finish() // end the progress bar's line before printing below it
+	view.close() // end the bar's line before printing below it
 	if err != nil {
 		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 			fmt.Fprintln(c.App.Writer, "interrupted before the first step: nothing to save")
@@ -99,24 +105,77 @@ func trainCommand(c *cli.Context) error {
 	return writeTrainSummary(c.App.Writer, res)
 }
 
-// stopOnSignal cancels ctx on the first SIGINT or SIGTERM (the trainer then
-// finishes its step and saves) and exits at once on the second.
-func stopOnSignal(ctx context.Context, cancel context.CancelFunc) {
-	sigs := make(chan os.Signal, 2)
+// repeatWindow is how long after the first stop signal a repeat counts as
+// the same request. GNU timeout sends its signal to the process and to its
+// process group, and Ctrl+C reaches every process of the terminal's
+// group, so one request can arrive as two signals at once.
+const repeatWindow = 2 * time.Second
+
+// stopAction is what a stop signal asks for.
+type stopAction int
+
+const (
+	stopSaving stopAction = iota // finish the step, save, exit 0
+	stopRepeat                   // the same request again: keep saving
+	stopQuit                     // quit at once, without saving
+)
+
+// stopper decides what each stop signal means: the first stops training
+// (with a checkpoint), repeats within window are the same request, and a
+// signal after that quits.
+type stopper struct {
+	window time.Duration
+	now    func() time.Time
+	first  time.Time // when the first signal came; zero before it
+}
+
+func (s *stopper) handle() stopAction {
+	now := s.now()
+	switch {
+	case s.first.IsZero():
+		s.first = now
+		return stopSaving
+	case now.Sub(s.first) < s.window:
+		return stopRepeat
+	}
+	return stopQuit
+}
+
+// stopOnSignal cancels training on the first SIGINT or SIGTERM (the
+// trainer then finishes its step and saves), ignores repeats within
+// repeatWindow, and exits at once on a later one (status 128 + the
+// signal's number). It returns a function that stops listening.
+func stopOnSignal(cancel context.CancelFunc, log *slog.Logger, stderr io.Writer) (stop func()) {
+	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
 	go func() {
 		defer signal.Stop(sigs)
-		select {
-		case s := <-sigs:
-			slog.Warn("stopping after the current step and saving a checkpoint (signal again to quit at once)", "signal", s.String())
-			cancel()
-		case <-ctx.Done():
-			return
+		st := stopper{window: repeatWindow, now: time.Now}
+		for {
+			var s os.Signal
+			select {
+			case s = <-sigs:
+			case <-done:
+				return
+			}
+			switch st.handle() {
+			case stopSaving:
+				log.Warn(fmt.Sprintf("stopping after the current step and saving a checkpoint (signal again after %s to quit at once)", repeatWindow), "signal", s.String())
+				cancel()
+			case stopRepeat:
+				log.Info("signal repeated at once: the same request, still saving", "signal", s.String())
+			case stopQuit:
+				fmt.Fprintf(stderr, "asr: %s again: quitting without saving (the previous checkpoint is intact)\n", s)
+				code := 130
+				if n, ok := s.(syscall.Signal); ok {
+					code = 128 + int(n)
+				}
+				os.Exit(code)
+			}
 		}
-		s := <-sigs
-		fmt.Fprintf(os.Stderr, "asr: %s again: quitting without saving (the previous checkpoint is intact)\n", s)
-		os.Exit(130)
 	}()
+	return func() { close(done) }
 }
 
 func writeTrainSummary(w io.Writer, r *train.Result) error {
@@ -147,97 +206,51 @@ func writeTrainSummary(w io.Writer, r *train.Result) error {
 	return err
 }
 
-// progressView draws a one-line progress bar on a terminal from the
-// training events and prints the other events (and log lines, as the
-// io.Writer of the logger) above it.
-type progressView struct {
-	mu    sync.Mutex
-	out   *os.File
-	bar   string
-	start time.Time
+// trainView shows training on a terminal: a progress bar of the steps
+// (internal/progress, the style of every asrkit bar) and, above it, the
+// other events (evaluations, checkpoints, state changes) and log lines.
+type trainView struct {
+	term *progress.Terminal
+	bar  *progress.Bar
 }
 
-func newProgressView(f *os.File) *progressView { return &progressView{out: f, start: time.Now()} }
+func (v *trainView) println(s string) { fmt.Fprintln(v.term, s) }
 
-// Write prints log output above the bar.
-func (p *progressView) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.clear()
-	n, err := p.out.Write(b)
-	p.draw()
-	return n, err
-}
-
-func (p *progressView) clear() {
-	if p.bar != "" {
-		fmt.Fprint(p.out, "\r\033[K")
+// close ends the bar's line where it stands.
+func (v *trainView) close() {
+	if v != nil && v.bar != nil {
+		v.bar.Close()
+		v.bar = nil
 	}
 }
 
-func (p *progressView) draw() {
-	if p.bar != "" {
-		fmt.Fprint(p.out, p.bar)
-	}
-}
-
-func (p *progressView) println(s string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.clear()
-	fmt.Fprintln(p.out, s)
-	p.draw()
-}
-
-func (p *progressView) finish() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.bar != "" {
-		fmt.Fprintln(p.out)
-		p.bar = ""
-	}
-}
-
-func (p *progressView) observe(e train.Event) {
+func (v *trainView) observe(e train.Event) {
 	switch e.Type {
 	case train.EventMetrics:
-		p.mu.Lock()
-		p.clear()
-		p.bar = p.render(e)
-		p.draw()
-		p.mu.Unlock()
+		if v.bar == nil {
+			v.bar = progress.New(v.term, e.TotalSteps, progress.Options{Description: "train"})
+		}
+		v.bar.Describe(barText(e))
+		v.bar.Set(e.Step)
 	case train.EventEval:
-		p.println(e.String())
+		v.println(e.String())
 		for _, s := range e.Eval.Samples {
-			p.println(fmt.Sprintf("  %s\n    ref: %s\n    hyp: %s", s.ID, s.Reference, s.Hypothesis))
+			v.println(fmt.Sprintf("  %s\n    ref: %s\n    hyp: %s", s.ID, s.Reference, s.Hypothesis))
 		}
 	case train.EventState:
 		if e.State.State != train.StateTraining || e.State.Message != "" {
-			p.println(e.String())
+			v.println(e.String())
 		}
 	default:
-		p.println(e.String())
+		v.println(e.String())
 	}
 }
 
-// render is the bar line: step, bar, percentage, loss, lr, speed, ETA,
-// cut to the terminal's width.
-func (p *progressView) render(e train.Event) string {
+// barText is the text before the bar: the latest loss, learning rate,
+// speed and time left (the trainer's estimate, which counts only this
+// run's steps).
+func barText(e train.Event) string {
 	m := e.Metrics
-	frac := 0.0
-	if e.TotalSteps > 0 {
-		frac = float64(e.Step) / float64(e.TotalSteps)
-	}
-	const cells = 24
-	full := int(frac*cells + 0.5)
-	bar := strings.Repeat("█", full) + strings.Repeat("·", cells-full)
 	eta := time.Duration(m.ETA * float64(time.Second)).Round(time.Second)
-	line := fmt.Sprintf("step %d/%d %s %3.0f%%  loss %.3f  lr %.2e  %.1f audio-s/s  ETA %s",
-		e.Step, e.TotalSteps, bar, 100*frac, m.Loss, m.LearningRate, m.AudioSecondsPerSecond, eta)
-	if w, _, err := term.GetSize(int(p.out.Fd())); err == nil && w > 10 {
-		if r := []rune(line); len(r) > w-1 {
-			line = string(r[:w-1])
-		}
-	}
-	return line
+	return fmt.Sprintf("train  loss %.3f  lr %.2e  %.1f audio-s/s  ETA %s ", m.Loss, m.LearningRate, m.AudioSecondsPerSecond, eta)
 }

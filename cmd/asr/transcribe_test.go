@@ -13,71 +13,24 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/urfave/cli/v2"
 
 	"github.com/asrkit/asrkit/asr"
 	"github.com/asrkit/asrkit/asr/bundled"
+	"github.com/asrkit/asrkit/asr/checkpoint"
 	"github.com/asrkit/asrkit/asr/features"
-	"github.com/asrkit/asrkit/asr/model"
-	"github.com/asrkit/asrkit/asr/text"
-	"github.com/asrkit/asrkit/internal/backend"
+	"github.com/asrkit/asrkit/internal/testmodel"
 	"github.com/asrkit/asrkit/internal/testutil"
 )
 
 // randomModelDir writes a model directory holding a randomly initialised
-// tiny model (the normalisation of the testdata clips): it transcribes
-// nonsense, but deterministically, which is all the command tests need.
+// tiny model (float16, the normalisation of the testdata clips): it
+// transcribes nonsense, but deterministically, which is all the command
+// tests need.
 func randomModelDir(t *testing.T) string {
 	t.Helper()
-	cfg, _ := model.Preset("tiny")
-	be, _, err := backend.New(gocontext.Background(), backend.SpecGo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer be.Finalize()
-	ctx := context.New()
-	ctx.SetParam(context.ParamInitialSeed, int64(11))
-	exec, err := context.NewExec(be, ctx, func(ctx *context.Context, feats, lengths *graph.Node) *graph.Node {
-		lp, _ := model.LogProbs(ctx, cfg, feats, lengths, false)
-		return lp
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := exec.Exec(tensors.FromFlatDataAndDimensions(make([]float32, 8*cfg.InputDim), 1, 8, cfg.InputDim), []int32{8}); err != nil {
-		t.Fatal(err)
-	}
-	weights, _ := asr.ModelVariables(ctx)
-	ext, _ := features.NewExtractor(features.DefaultConfig())
-	stats := features.NewStats(features.DefaultNumMels)
-	for _, p := range testutil.LJSpeechClips(t) {
-		a, err := features.DecodeFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		x, _ := features.Resample(a.Samples, a.SampleRate, 16000)
-		m, _ := ext.Compute(x)
-		stats.Add(m)
-	}
-	norm, err := stats.Normalization()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	run := filepath.Join(dir, "run")
-	man := &asr.Manifest{Step: 1, Model: cfg, Parameters: cfg.NumParameters(), Features: features.DefaultConfig(),
-		Normalization: norm, Vocabulary: text.DefaultVocabulary(), Training: &asr.TrainingState{TotalSteps: 1}}
-	if _, err := asr.SaveCheckpoint(run, man, weights, nil); err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(dir, "model")
-	if _, err := asr.Export(run, out, asr.ExportOptions{Float16: true}); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	_, dir := testmodel.Dirs(t, "tiny", 11, true)
+	return dir
 }
 
 // runASR runs "asr ARGS..." in process with the transcribe and eval
@@ -201,7 +154,7 @@ func mustRead(t *testing.T, p string) []byte {
 func TestTranscribeCommandErrors(t *testing.T) {
 	dir := randomModelDir(t)
 	clip := testutil.LJSpeechClips(t)[1]
-	_, statErr := fs.Stat(bundled.FS(), asr.ManifestFile)
+	_, statErr := fs.Stat(bundled.FS(), checkpoint.ManifestFile)
 	for _, c := range []struct {
 		args []string
 		want string
@@ -275,7 +228,7 @@ func TestTranscribeModelLM(t *testing.T) {
 		t.Fatal(err)
 	}
 	withLM := filepath.Join(t.TempDir(), "with-lm")
-	if _, err := asr.Export(plain, withLM, asr.ExportOptions{LM: arpa, Beam: 4, WordBonus: 2}); err != nil {
+	if _, err := checkpoint.Export(plain, withLM, checkpoint.ExportOptions{LM: arpa, Beam: 4, WordBonus: 2}); err != nil {
 		t.Fatal(err)
 	}
 	clip := testutil.LJSpeechClips(t)[1]

@@ -89,6 +89,9 @@ type Info struct {
 	// CUDADataDir is the CUDA toolkit directory given to XLA, when one was
 	// found.
 	CUDADataDir string
+	// ClientOptions are the PJRT client options a CUDA plugin was created
+	// with (preallocation, memory fraction), as text.
+	ClientOptions string
 	// Reason explains an "auto" choice, e.g. "no CUDA PJRT plugin found".
 	Reason string
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/backends/simplego"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 )
@@ -46,6 +48,39 @@ func BenchmarkGoConfigs(b *testing.B) {
 			for b.Loop() {
 				e.MustExec(x)
 			}
+		})
+	}
+}
+
+// BenchmarkMatmul1024 times the [1024, 1024] x [1024, 1024] float32 product
+// of BenchmarkMatmul on asrkit's pure-Go backend ("go", whose DotGeneral
+// runs on internal/gemm) and on GoMLX v0.26.0's own simplego with the same
+// executor configuration ("stock"), and reports GFLOP/s:
+//
+//	go test -run '^$' -bench Matmul1024 -count 6 ./internal/backend
+func BenchmarkMatmul1024(b *testing.B) {
+	ours, _, err := New(context.Background(), SpecGo)
+	if err != nil {
+		b.Fatal(err)
+	}
+	stock, err := simplego.New(GoConfig)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		be   backends.Backend
+	}{{"go", ours}, {"stock", stock}} {
+		b.Run(c.name, func(b *testing.B) {
+			var gflops float64
+			for b.Loop() {
+				res, err := BenchmarkMatmul(context.Background(), c.be, 1024, 0)
+				if err != nil {
+					b.Fatal(err)
+				}
+				gflops = res.GFLOPS
+			}
+			b.ReportMetric(gflops, "GFLOP/s")
 		})
 	}
 }

@@ -47,13 +47,14 @@
 //
 // # The pure-Go backend
 //
-// "go" is simplego created with [GoConfig] ("ops_sequential"): graph nodes
-// run one after another on the calling goroutine and only the work inside a
-// node (matrix multiplications, large element-wise ops) is spread over the
-// worker pool. The default configuration runs nodes on the same bounded
-// pool that those nodes then wait on, and deadlocks on the first step of a
-// model with several batched matrix multiplications side by side (see
-// TestGoBackendCannotDeadlock). With nodes run sequentially no worker ever
+// "go" is asrkit's copy of simplego (internal/simplego, with matrix products
+// on internal/gemm) created with [GoConfig] ("ops_sequential"): graph nodes
+// run one after another on the calling goroutine, matrix products are split
+// over the cores on goroutines of their own, and a few other ops (large
+// element-wise ones) use the worker pool. GoMLX's default configuration
+// runs nodes on the same bounded pool that those nodes then wait on, and
+// deadlocks on the first step of a model with several batched matrix
+// multiplications side by side (see TestGoBackendCannotDeadlock). With nodes run sequentially no worker ever
 // waits for a pool slot while holding one, so the deadlock cannot happen; it
 // measured as fast as unlimited parallelism on 2 cores.
 package backend

@@ -5,7 +5,9 @@ package backend
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/gomlx/go-xla/pkg/pjrt"
@@ -22,6 +24,35 @@ const xlaCompiled = true
 // of a program that links this package (even GoMLX's own backends.New)
 // downloads plugins.
 func init() { xla.EnableAutoInstall(false) }
+
+// cudaClientOptions returns the PJRT client options of a CUDA plugin: by
+// default no preallocation, so that several processes share one GPU (the
+// API server with its recognizer and a training child; CUDA PJRT plugins
+// otherwise take 75% of the GPU's memory at start). The variables JAX uses
+// for the same options override it: XLA_PYTHON_CLIENT_PREALLOCATE=true
+// preallocates, XLA_PYTHON_CLIENT_MEM_FRACTION=0.9 caps the memory the
+// process may use (a fraction of the GPU's).
+func cudaClientOptions(gpu bool) (pjrt.NamedValuesMap, error) {
+	if !gpu {
+		return nil, nil
+	}
+	opts := pjrt.NamedValuesMap{"preallocate": false}
+	if v, ok := os.LookupEnv("XLA_PYTHON_CLIENT_PREALLOCATE"); ok && v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, fmt.Errorf("XLA_PYTHON_CLIENT_PREALLOCATE=%q: want true or false", v)
+		}
+		opts["preallocate"] = b
+	}
+	if v := os.Getenv("XLA_PYTHON_CLIENT_MEM_FRACTION"); v != "" {
+		f, err := strconv.ParseFloat(v, 32)
+		if err != nil || f <= 0 || f > 1 {
+			return nil, fmt.Errorf("XLA_PYTHON_CLIENT_MEM_FRACTION=%q: want a fraction in (0, 1]", v)
+		}
+		opts["memory_fraction"] = float32(f)
+	}
+	return opts, nil
+}
 
 // newXLA loads the PJRT plugin at the absolute path pluginPath and creates an
 // XLA backend on it. Auto-install is disabled: nothing is downloaded.
@@ -52,7 +83,22 @@ func newXLA(ctx context.Context, info Info, pluginPath, options string) (b backe
 			b, err = nil, fmt.Errorf("%w: loading PJRT plugin %s: %v", ErrUnavailable, pluginPath, r)
 		}
 	}()
-	xb, err := xla.NewWithOptions(config, nil)
+	var xb *xla.Backend
+	opts, optErr := cudaClientOptions(info.GPU)
+	if optErr != nil {
+		return nil, info, optErr
+	}
+	xb, err = xla.NewWithOptions(config, opts)
+	if err != nil && len(opts) > 0 {
+		// A plugin that does not know an option refuses to start: retry
+		// with its defaults rather than give up the GPU.
+		if xb2, err2 := xla.NewWithOptions(config, nil); err2 == nil {
+			xb, err = xb2, nil
+			info.ClientOptions = "plugin defaults (it refused " + fmt.Sprint(opts) + ")"
+		}
+	} else if err == nil && len(opts) > 0 {
+		info.ClientOptions = fmt.Sprint(opts)
+	}
 	if err != nil {
 		hint := ""
 		if info.GPU {

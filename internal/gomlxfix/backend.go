@@ -7,9 +7,10 @@ import (
 	"slices"
 
 	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
+
+	"github.com/asrkit/asrkit/internal/simplego"
 )
 
 // addedOps are the operations the wrapper adds to the pure-Go backend.
@@ -26,9 +27,10 @@ type goBackend struct {
 	capabilities backends.Capabilities
 }
 
-// NewGoBackend creates GoMLX's pure-Go backend ("go") with the given
-// simplego configuration (for example "parallelism=-1" or "ops_sequential";
-// "" for its defaults) and returns it with the fixes of this package.
+// NewGoBackend creates the pure-Go backend ("go": asrkit's copy of GoMLX's
+// simplego, internal/simplego) with the given simplego configuration (for
+// example "parallelism=-1" or "ops_sequential"; "" for its defaults) and
+// returns it with the fixes of this package.
 func NewGoBackend(config string) (backends.Backend, error) {
 	b, err := simplego.New(config)
 	if err != nil {
@@ -37,9 +39,11 @@ func NewGoBackend(config string) (backends.Backend, error) {
 	return Wrap(b), nil
 }
 
-// Wrap returns b with the fixes of this package when b is GoMLX's pure-Go
-// backend, and b unchanged otherwise (XLA has every op already). Wrapping an
-// already wrapped backend returns it as is.
+// Wrap returns b with the fixes of this package when b is the pure-Go
+// backend of asrkit's copy (internal/simplego, what [NewGoBackend] creates),
+// and b unchanged otherwise: XLA has every op already, and GoMLX's own
+// backends/simplego is a different type, left as it is. Wrapping an already
+// wrapped backend returns it as is.
 func Wrap(b backends.Backend) backends.Backend {
 	sg, ok := b.(*simplego.Backend)
 	if !ok {

@@ -1,6 +1,6 @@
 // Package gomlxfix makes GoMLX v0.26.0 able to train asrkit's models on its
-// pure-Go backend ("go", package backends/simplego), and makes their gradients
-// cheaper on every backend.
+// pure-Go backend ("go": asrkit's copy of package backends/simplego,
+// internal/simplego), and makes their gradients cheaper on every backend.
 //
 // # What it fixes
 //
@@ -51,8 +51,10 @@
 // gradient), the BatchNorm ops (use LayerNorm, or batch normalisation built
 // from primitives), FFT, the bit-shift and total-order comparison ops, and a
 // gradient for ReduceProduct and Rem. Its ConvGeneral is about 20x slower per
-// FLOP than its DotGeneral: write time subsampling as frame stacking plus a
-// dense layer, and depthwise convolutions as a sum of shifted slices times
+// FLOP than GoMLX's own DotGeneral kernel, and far slower than the one of
+// asrkit's copy (internal/simplego on internal/gemm): write time
+// subsampling as frame stacking plus a dense layer, and depthwise
+// convolutions as a sum of shifted slices times
 // per-channel weights (forward and backward of a [8, 100, 144] depthwise
 // convolution with 15 taps: 34 ms that way, 186 ms as a grouped ConvGeneral,
 // whose gradient GoMLX builds from one convolution per channel; both are
