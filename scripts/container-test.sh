@@ -221,23 +221,33 @@ for port in 58081 58080; do
     fail "port $port is in use on this machine; the compose services need it"
   fi
 done
+# Data for a training job: the tiny config's manifests and clips, laid out
+# under the data root as in the repository.
+mkdir -p "$work/data/examples/configs" "$work/data/testdata"
+cp -r examples/configs/tiny-cpu "$work/data/examples/configs/"
+cp -r testdata/corpus testdata/ljspeech "$work/data/testdata/"
+chown -R 1000:1000 "$work/data"
 up=1
 dc up -d "${services[@]}" >>"$work/compose.log" 2>&1 || fail "docker-compose up failed (compose.log)"
-# Wait until every service is healthy (the pump runs the checks).
-for s in "${services[@]}"; do
-  id=$(dc ps -q "$s")
-  [ -n "$id" ] || fail "no container for $s"
-  for _ in $(seq 1 180); do
-    h=$(podman inspect --format '{{.State.Health.Status}}' "$id" 2>/dev/null || echo gone)
-    [ "$h" = healthy ] && break
-    [ "$(podman inspect --format '{{.State.Running}}' "$id" 2>/dev/null)" = true ] || break
-    sleep 1
+# wait_healthy: waits until every service is healthy (the pump runs the checks).
+wait_healthy() {
+  local s id h=""
+  for s in "${services[@]}"; do
+    id=$(dc ps -q "$s")
+    [ -n "$id" ] || fail "no container for $s"
+    for _ in $(seq 1 180); do
+      h=$(podman inspect --format '{{.State.Health.Status}}' "$id" 2>/dev/null || echo gone)
+      [ "$h" = healthy ] && break
+      [ "$(podman inspect --format '{{.State.Running}}' "$id" 2>/dev/null)" = true ] || break
+      sleep 1
+    done
+    if [ "$h" != healthy ]; then
+      podman logs "$id" >"$work/$s.log" 2>&1 || true
+      fail "$s did not become healthy (status $h; $s.log)"
+    fi
   done
-  if [ "$h" != healthy ]; then
-    podman logs "$id" >"$work/$s.log" 2>&1 || true
-    fail "$s did not become healthy (status $h; $s.log)"
-  fi
-done
+}
+wait_healthy
 lap "docker-compose up: ${services[*]} healthy"
 
 curl -fsS -m 10 http://127.0.0.1:58081/healthz >"$work/healthz.out" || fail "GET /healthz on host port 58081 failed"
@@ -248,8 +258,10 @@ check_transcribe() { # check_transcribe BASE_URL
   grep -qF "\"text\":\"$want\"" <<<"${body//\": \"/\":\"}" || fail "POST $1/v1/transcribe answered $body, want text \"$want\""
 }
 check_transcribe http://127.0.0.1:58081
-curl -fsS -m 10 http://127.0.0.1:58081/v1/train >/dev/null || fail "GET /v1/train on host port 58081 failed"
-lap "API on :58081: /healthz, /v1/transcribe, /v1/train"
+api=http://127.0.0.1:58081
+out=$(sh scripts/running_jobs.sh "$api") || fail "running_jobs.sh against the real API: exit $?, $out"
+[ "$out" = "running_jobs: no training job is running" ] || fail "running_jobs.sh against the real API said: $out"
+lap "API on :58081: /healthz, /v1/transcribe, /v1/train (running_jobs.sh)"
 if [ "$gui" = 1 ]; then
   page=$(curl -fsS -m 10 http://127.0.0.1:58080/) || fail "GET / (the GUI) on host port 58080 failed"
   grep -qi '<html' <<<"$page" || fail "the GUI's / is not an HTML page"
@@ -259,6 +271,53 @@ if [ "$gui" = 1 ]; then
 else
   skip "this asr has no 'gui' command yet: the frontend service is not checked"
 fi
+
+# A redeploy with a training job running: run.sh's guard sees it, `compose
+# stop` makes it checkpoint, and asr serve --resume-jobs resumes it.
+job() { # job FIELD: a field of the job's state (GET /v1/train/ctest)
+  curl -fsS -m 10 "$api/v1/train/ctest" | python3 -c 'import json,sys; print(json.load(sys.stdin).get(sys.argv[1], ""))' "$1"
+}
+wait_job() { # wait_job SECONDS STATE...: waits until the job is in one of the states
+  local limit=$1 st=""
+  shift
+  for _ in $(seq 1 "$limit"); do
+    st=$(job state 2>/dev/null || true)
+    [[ " $* " == *" $st "* ]] && return 0
+    [[ $st != failed ]] || fail "the training job failed: $(job error)"
+    sleep 1
+  done
+  fail "the training job is '$st' after ${limit}s, want one of: $*"
+}
+sed -e 's/^  steps: .*/  steps: 100000/' -e 's/^  every: 20$/  every: 5/' examples/configs/serve-tiny.yaml >"$work/job.yaml"
+code=$(curl -sS -m 30 -o "$work/job.json" -w '%{http_code}' --data-binary "@$work/job.yaml" "$api/v1/train?name=ctest") ||
+  fail "POST /v1/train failed"
+[ "$code" = 201 ] || fail "POST /v1/train answered $code: $(cat "$work/job.json")"
+wait_job 240 training
+rc=0
+out=$(sh scripts/running_jobs.sh "$api") || rc=$?
+[ "$rc" = 3 ] || fail "running_jobs.sh did not see the running job (exit $rc): $out"
+lap "a training job in the container; running_jobs.sh sees it"
+for _ in $(seq 1 120); do
+  [ -n "$(job checkpoint)" ] && break
+  sleep 1
+done
+[ -n "$(job checkpoint)" ] || fail "the training job wrote no checkpoint in 120 s"
+api_id=$(dc ps -q asr-api)
+dc stop -t 60 >>"$work/compose.log" 2>&1 || fail "docker-compose stop (with a job) failed"
+code=$(podman inspect --format '{{.State.ExitCode}}' "$api_id")
+[ "$code" = 0 ] || fail "asr-api exited with status $code on SIGTERM while training"
+step=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["step"])' "$work/checkpoints/ctest/status.json" 2>/dev/null || echo 0)
+ckpts=$(find "$work/checkpoints/ctest" -maxdepth 2 -name 'step-*' -type d | wc -l)
+((ckpts > 0)) || fail "no checkpoint in the run directory after the stop"
+lap "docker-compose stop with a job: exit 0, checkpointed at step $step"
+dc up -d "${services[@]}" >>"$work/compose.log" 2>&1 || fail "docker-compose up (after the stop) failed"
+wait_healthy
+wait_job 240 training evaluating
+resumed=$(job step)
+((resumed >= step)) || fail "the resumed job is at step $resumed, before the checkpoint's $step"
+curl -fsS -m 10 -X POST "$api/v1/train/ctest/stop" >/dev/null || fail "POST /v1/train/ctest/stop failed"
+wait_job 120 stopped
+lap "docker-compose up: the job resumed (--resume-jobs) from step $resumed, then stopped"
 
 # A clean stop: on SIGTERM every service exits by itself with status 0
 # (a process killed at the end of the 60 s allowed here exits with 137).

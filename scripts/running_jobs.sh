@@ -66,8 +66,9 @@ case $code in
     ;;
 esac
 
-# The answer lists jobs, each with a "state"; "running" is an active one.
-n=$(grep -o '"state"[[:space:]]*:[[:space:]]*"running"' "$tmp" | wc -l | tr -d ' ')
+# The answer lists jobs ({"jobs": [...]}), each with a "state"; these are the
+# states of a job whose training process runs (api.JobState.Active).
+n=$(grep -Eo '"state"[[:space:]]*:[[:space:]]*"(starting|preparing|training|evaluating|stopping)"' "$tmp" | wc -l | tr -d ' ')
 if [ "$n" -gt 0 ]; then
   echo "running_jobs: $n training job(s) running on this server"
   exit 3

@@ -152,7 +152,7 @@ EOT
 }
 
 @test "a running training job stops the deployment before anything is stopped" {
-  export STUB_CURL_BODY='[{"id":"ljspeech-small","state":"running","step":1200},{"id":"tiny","state":"finished"}]'
+  export STUB_CURL_BODY='{"jobs":[{"id":"ljspeech-small","state":"training","step":1200},{"id":"tiny","state":"finished"}]}'
   run "$P/run.sh"
   [ "$status" -eq 1 ]
   [[ $output == *"a training job is running on edu-gpu: not redeploying"* ]]
@@ -163,7 +163,7 @@ EOT
 }
 
 @test "--force redeploys while a job is running; a .env only on the server is kept" {
-  export STUB_CURL_BODY='{"jobs":[{"id":"ljspeech-small","state": "running"}]}' STUB_SSH_CHECK_RC=255
+  export STUB_CURL_BODY='{"jobs":[{"id":"ljspeech-small","state": "preparing"}]}' STUB_SSH_CHECK_RC=255
   rm "$P/.env"
   run "$P/run.sh" --force
   [ "$(cat "$STUB_REMOTE_HOME/asrkit/.env")" = "ASR_API_TOKEN=server-token" ]

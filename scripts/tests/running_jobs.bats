@@ -11,18 +11,22 @@ setup() {
 }
 
 @test "no job running: exit 0" {
-  export STUB_CURL_BODY='[{"id":"a","state":"finished"},{"id":"b","state":"interrupted"}]'
+  export STUB_CURL_BODY='{"jobs":[{"id":"a","state":"finished"},{"id":"b","state":"interrupted"},{"id":"c","state":"stopped"},{"id":"d","state":"failed"}]}'
   run sh "$REPO/scripts/running_jobs.sh"
   [ "$status" -eq 0 ]
   [ "$output" = "running_jobs: no training job is running" ]
   grep -qxF 'curl http://127.0.0.1:58081/v1/train' "$STUB_LOG" # no token, no header
 }
 
-@test "a running job: exit 3, with the count" {
-  export STUB_CURL_BODY=$'[\n  {"id": "a", "state": "running"},\n  {"id": "b", "state" : "running"}\n]'
+@test "a running job (any state with a training process): exit 3, with the count" {
+  export STUB_CURL_BODY=$'{"jobs": [\n  {"id": "a", "state": "training"},\n  {"id": "b", "state" : "evaluating"},\n  {"id": "c", "state": "finished"}\n]}'
   run sh "$REPO/scripts/running_jobs.sh" http://127.0.0.1:9000/
   [ "$status" -eq 3 ]
   [ "$output" = "running_jobs: 2 training job(s) running on this server" ]
+  for s in starting preparing training evaluating stopping; do
+    STUB_CURL_BODY="{\"jobs\":[{\"id\":\"x\",\"state\":\"$s\"}]}" run sh "$REPO/scripts/running_jobs.sh"
+    [ "$status" -eq 3 ] || { echo "state $s: $output"; false; }
+  done
   grep -qxF 'curl http://127.0.0.1:9000/v1/train' "$STUB_LOG"
 }
 
