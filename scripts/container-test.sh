@@ -306,18 +306,28 @@ api_id=$(dc ps -q asr-api)
 dc stop -t 60 >>"$work/compose.log" 2>&1 || fail "docker-compose stop (with a job) failed"
 code=$(podman inspect --format '{{.State.ExitCode}}' "$api_id")
 [ "$code" = 0 ] || fail "asr-api exited with status $code on SIGTERM while training"
-step=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["step"])' "$work/checkpoints/ctest/status.json" 2>/dev/null || echo 0)
-ckpts=$(find "$work/checkpoints/ctest" -maxdepth 2 -name 'step-*' -type d | wc -l)
-((ckpts > 0)) || fail "no checkpoint in the run directory after the stop"
-lap "docker-compose stop with a job: exit 0, checkpointed at step $step"
+step=$(find "$work/checkpoints/ctest" -maxdepth 2 -name 'step-*' -type d -printf '%f\n' | sed 's/^step-//' | sort -n | tail -n 1)
+[ -n "$step" ] || fail "no checkpoint in the run directory after the stop"
+step=$((10#$step)) # step-000000074
+lap "docker-compose stop with a job: exit 0, newest checkpoint step $step"
 dc up -d "${services[@]}" >>"$work/compose.log" 2>&1 || fail "docker-compose up (after the stop) failed"
 wait_healthy
 wait_job 240 training evaluating
-resumed=$(job step)
-((resumed >= step)) || fail "the resumed job is at step $resumed, before the checkpoint's $step"
+# The trainer logs the step it resumed from in train.jsonl's state events.
+resumed=$(python3 -c '
+import json, sys
+def find(o):
+    if isinstance(o, dict):
+        for k, v in o.items():
+            if k == "resumed": yield v
+            else: yield from find(v)
+    elif isinstance(o, list):
+        for v in o: yield from find(v)
+print(max([r for l in open(sys.argv[1]) if l.strip() for r in find(json.loads(l))] or [0]))' "$work/checkpoints/ctest/train.jsonl")
+[ "$resumed" = "$step" ] || fail "the job resumed from step $resumed, want the checkpoint's $step"
 curl -fsS -m 10 -X POST "$api/v1/train/ctest/stop" >/dev/null || fail "POST /v1/train/ctest/stop failed"
 wait_job 120 stopped
-lap "docker-compose up: the job resumed (--resume-jobs) from step $resumed, then stopped"
+lap "docker-compose up: the job resumed from step $resumed (--resume-jobs), then stopped"
 
 # A clean stop: on SIGTERM every service exits by itself with status 0
 # (a process killed at the end of the 60 s allowed here exits with 137).
