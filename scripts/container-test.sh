@@ -17,13 +17,18 @@
 #     up; podman cannot run healthchecks by itself here (no systemd), so this
 #     script runs `podman healthcheck run` in a loop while it waits.
 #
-# Checks: the image (non-root user, entrypoint asr, environment), asr devices
-# (and --require-gpu failing without a GPU), a transcription inside the
-# container equal to the host binary's. When the binary has `asr serve` (and
-# `asr healthcheck`), the compose services: /healthz through host port 58081,
-# a transcription through the API, and with `asr gui` the GUI through 58080
-# and its /v1 proxy; then a clean `compose stop` (exit status 0) and `down`.
-# Until then those checks are reported as skipped.
+# Checks: the image (non-root user, entrypoint asr, environment, a writable
+# checkpoint volume), asr devices (and --require-gpu failing without a GPU),
+# a transcription inside the container equal to the host binary's. When the
+# binary has `asr serve` and `asr healthcheck`: serve refusing a root-owned
+# checkpoint volume with the chown fix; the compose services healthy, /healthz
+# and a transcription through host port 58081, scripts/running_jobs.sh against
+# the real API; a redeploy with a training job running (running_jobs.sh sees
+# it, `compose stop` exits 0 after a checkpoint, `compose up` resumes the job
+# from that checkpoint with --resume-jobs); with `asr gui`, the GUI through
+# 58080 and its /v1 proxy; then a clean `compose stop` (every service exits
+# with status 0) and `down`. Checks of commands the binary lacks are reported
+# as skipped.
 #
 # Needs root and: podman runc docker-compose mmdebstrap curl go (scripts/test.sh
 # installs them). Prints the time of each phase.
@@ -221,6 +226,19 @@ for port in 58081 58080; do
     fail "port $port is in use on this machine; the compose services need it"
   fi
 done
+# A checkpoint volume the service's user cannot write (docker creates a
+# missing ./checkpoints as root): the server refuses to start and says how
+# to fix the ownership.
+mkdir -p "$work/root-owned"
+rc=0
+out=$(timeout 120 podman run --rm --name "$project-root-owned" -v "$work/root-owned:/app/checkpoints" "$image" \
+  serve --listen=:8000 --data-root=/app/data --checkpoint-root=/app/checkpoints 2>&1) || rc=$?
+podman rm -f "$project-root-owned" >/dev/null 2>&1 || true
+if [ "$rc" = 0 ] || [ "$rc" = 124 ] || ! grep -qF 'sudo chown -R 1000:1000 ./checkpoints' <<<"$out"; then
+  fail "asr serve with a root-owned checkpoint volume: exit $rc, want an error with the chown fix: $out"
+fi
+lap "asr serve refuses a checkpoint volume it cannot write, with the fix"
+
 # Data for a training job: the tiny config's manifests and clips, laid out
 # under the data root as in the repository.
 mkdir -p "$work/data/examples/configs" "$work/data/testdata"
