@@ -25,13 +25,14 @@ import (
 // exact checks of cutting and stitching are the tone-code tests
 // (stream_tone_test.go); these run with a real model such as one trained on
 // LJSpeech: ASRKIT_TEST_MODEL=DIR go test -run LongFile ./asr.
-func trainedRecognizer(t *testing.T, opts ...Option) *Recognizer {
+func trainedRecognizer(t *testing.T, opts Options) *Recognizer {
 	t.Helper()
 	dir := os.Getenv("ASRKIT_TEST_MODEL")
 	if dir == "" {
 		t.Skip("needs a model that generalises across context: set $ASRKIT_TEST_MODEL")
 	}
-	r, err := Load(dir, append([]Option{WithBackend("go")}, opts...)...)
+	opts.Backend = "go"
+	r, err := Load(dir, &opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +56,7 @@ type seamClip struct {
 // a seam) and nearly the same words (context across a seam may change a
 // letter, not a word count).
 func TestLongFileSeams(t *testing.T) {
-	r := trainedRecognizer(t)
+	r := trainedRecognizer(t, Options{})
 	ctx := gocontext.Background()
 	var clips []*seamClip
 	for _, p := range testutil.LJSpeechClips(t) {
@@ -89,7 +90,7 @@ func TestLongFileSeams(t *testing.T) {
 		t.Run(fmt.Sprintf("window=%v", w.window), func(t *testing.T) {
 			rw := r
 			if w.window != 0 {
-				rw = trainedRecognizer(t, WithWindow(w.window, w.context))
+				rw = trainedRecognizer(t, Options{Window: w.window, Context: w.context})
 			}
 			res, err := rw.Transcribe(ctx, long, 16000)
 			if err != nil {
@@ -132,8 +133,8 @@ func TestLongFileSeams(t *testing.T) {
 // all of it: the seams must not lose or double words, and may change only
 // a few letters.
 func TestLongFileMatchesSinglePass(t *testing.T) {
-	windows := trainedRecognizer(t, WithWindow(6*time.Second, 1500*time.Millisecond))
-	one := trainedRecognizer(t)
+	windows := trainedRecognizer(t, Options{Window: 6 * time.Second, Context: 1500 * time.Millisecond})
+	one := trainedRecognizer(t, Options{})
 	var audio []float32
 	for _, p := range testutil.LJSpeechClips(t)[:3] {
 		a, err := features.DecodeFile(p)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"sync"
 	"time"
 
@@ -18,32 +19,6 @@ import (
 	"github.com/asrkit/asrkit/asr/model"
 	"github.com/asrkit/asrkit/asr/text"
 	"github.com/asrkit/asrkit/internal/backend"
-)
-
-// Errors of the transcription API. They are wrapped: test with errors.Is.
-var (
-	// ErrClosed: the Recognizer has been closed.
-	ErrClosed = errors.New("asr: recognizer closed")
-	// ErrStreamFinished: a Stream was used after Finish.
-	ErrStreamFinished = errors.New("asr: stream already finished")
-	// ErrSampleRate: a sample rate is outside what the resampler accepts
-	// (features.MinSampleRate to features.MaxSampleRate), or a stream's
-	// rate changed between chunks.
-	ErrSampleRate = errors.New("asr: invalid sample rate")
-	// ErrAudio: samples that are not audio (NaN or infinite values).
-	ErrAudio = errors.New("asr: invalid audio")
-)
-
-// Defaults of the long-audio windows (see [WithWindow]).
-const (
-	// DefaultWindow is the longest stretch of audio the model sees at once.
-	// It is within the utterance lengths the models are trained on (up to
-	// 16.7 s), and bounds the memory of the attention layers.
-	DefaultWindow = 16 * time.Second
-	// DefaultContext is the audio on each side of a seam between windows
-	// that the model sees but whose output comes from the neighbouring
-	// window.
-	DefaultContext = 2 * time.Second
 )
 
 // Recognizer transcribes speech with one acoustic model. Create it with
@@ -69,6 +44,7 @@ type Recognizer struct {
 	ctxFrames  int // input frames of context on each side of a seam (a multiple of 4)
 	pause      int // output frames of blank (or space) that make a pause
 	maxPending int // output frames of final log-probs held before decoding
+	check      int // input frames between looks for a pause (Options.EndpointInterval), 0 for none
 
 	mu     sync.RWMutex // held for reading by every call, for writing by Close
 	closed bool
@@ -90,78 +66,23 @@ type ModelInfo struct {
 	Decoder string
 }
 
-// Option configures [Load] and [LoadDefault].
-type Option func(*options)
-
-type options struct {
-	backend      string
-	beam         int
-	lmPath       string
-	lm           *lm.Model
-	lmWeight     float64
-	wordBonus    float64
-	weights      *[2]float64 // WithLMWeights: LM weight and word bonus, applied last
-	noLM         bool
-	window, ctxt time.Duration
-}
-
-// WithBackend chooses the compute backend by spec: "go" (the pure-Go
-// backend), "xla:cuda", "xla:/abs/path/plugin.so" or "auto" (see
-// docs/backends.md). Empty, the default, follows $GOMLX_BACKEND, else auto.
-func WithBackend(spec string) Option { return func(o *options) { o.backend = spec } }
-
-// WithBeam decodes with CTC prefix beam search keeping width prefixes.
-// 0 (the default) decodes as the model directory asks (see [checkpoint.Decoding]),
-// greedily when it does not say; 1 decodes greedily, unless a language
-// model is used, which needs beam search (width 8 unless set here).
-func WithBeam(width int) Option { return func(o *options) { o.beam = width } }
-
-// WithLM fuses an ARPA word n-gram language model, read from path (plain
-// or gzip-compressed), into beam search, instead of the model directory's
-// own (see [checkpoint.Decoding]). weight scales its natural-log probabilities (0
-// means decode.DefaultLMWeight, 0.5) and wordBonus is added per word (0
-// means none); tune both on held-out data.
-func WithLM(path string, weight, wordBonus float64) Option {
-	return func(o *options) { o.lmPath, o.lm, o.lmWeight, o.wordBonus = path, nil, weight, wordBonus }
-}
-
-// WithLanguageModel is [WithLM] for a model already in memory (from
-// lm.LoadARPA or an lm.Estimator).
-func WithLanguageModel(m *lm.Model, weight, wordBonus float64) Option {
-	return func(o *options) { o.lm, o.lmPath, o.lmWeight, o.wordBonus = m, "", weight, wordBonus }
-}
-
-// WithLMWeights sets the language-model weight (0 means
-// decode.DefaultLMWeight) and the word bonus of whatever language model is
-// used, in particular the one the model directory carries (see [checkpoint.Decoding]):
-// it retunes a model's own LM without replacing it. It applies after
-// [WithLM] whatever the order of the options; without any language model,
-// weight must be 0 and wordBonus applies to beam search alone.
-func WithLMWeights(weight, wordBonus float64) Option {
-	return func(o *options) { o.weights = &[2]float64{weight, wordBonus} }
-}
-
-// WithoutLM decodes without the language model that the model directory
-// carries (see [checkpoint.Decoding]), and without its beam width: greedily, unless
-// [WithBeam] says otherwise. It does not undo [WithLM].
-func WithoutLM() Option { return func(o *options) { o.noLM = true } }
-
-// WithWindow sets how long audio is cut: the model sees at most window of
-// audio at once, and a seam between two windows that does not fall in a
-// pause has context of audio on both of its sides. Zero values keep
-// [DefaultWindow] and [DefaultContext]. The window must be longer than
-// twice the context.
-func WithWindow(window, context time.Duration) Option {
-	return func(o *options) { o.window, o.ctxt = window, context }
-}
-
 // Load opens a model directory (from `asr export`), a checkpoint directory,
-// or a run directory (its best checkpoint; see [checkpoint.OpenModel]) and prepares
-// it for transcription on the chosen backend. The model graph is built
-// and run once on a short input, so a model that does not fit its
-// manifest is reported here rather than by the first transcription.
-func Load(dir string, opts ...Option) (*Recognizer, error) {
-	ckpt, err := checkpoint.OpenModel(dir, nil)
+// or a run directory (its best checkpoint; see checkpoint.OpenModel) and prepares
+// it for transcription on the chosen backend. opts may be nil (see
+// [Options] for the defaults). The model graph is built and run once on a
+// short input, so a model that does not fit its manifest is reported here
+// rather than by the first transcription. Errors are *[Error]s of Op
+// "load".
+func Load(dir string, opts *Options) (*Recognizer, error) {
+	r, err := load(dir, opts)
+	return r, wrapErr("load", dir, err)
+}
+
+func load(dir string, opts *Options) (*Recognizer, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrOptions, err)
+	}
+	ckpt, err := checkpoint.OpenModel(dir, opts.logger())
 	if err != nil {
 		return nil, err
 	}
@@ -173,30 +94,33 @@ func Load(dir string, opts ...Option) (*Recognizer, error) {
 }
 
 // newRecognizer builds a Recognizer of a checkpoint or model directory
-// and its weights; dir names it in messages ("" for the bundled model).
-func newRecognizer(dir string, c *checkpoint.Checkpoint, loader *checkpoint.Loader, opts []Option) (*Recognizer, error) {
+// and its weights; dir names it ("" for the bundled model). opts have been
+// validated.
+func newRecognizer(dir string, c *checkpoint.Checkpoint, loader *checkpoint.Loader, opts *Options) (*Recognizer, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
 	m := c.Manifest
-	o := options{}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	if err := o.useModelDecoding(c); err != nil {
-		return nil, fmt.Errorf("asr: %s: %w", describeDir(dir), err)
-	}
-	if err := o.applyWeights(); err != nil {
+	spec, err := resolveDecoding(opts.Decoding, c)
+	if err != nil {
 		return nil, err
 	}
-	spec, _ := backend.Resolve(o.backend, "")
-	be, binfo, err := backend.New(context.Background(), spec)
+	log := opts.logger()
+	bspec, source := backend.Resolve(opts.Backend, "")
+	be, binfo, err := backend.New(context.Background(), bspec)
 	if err != nil {
-		return nil, fmt.Errorf("asr: %w", err)
+		return nil, err
 	}
+	if binfo.Fallback != "" {
+		log.Warn("GPU backend unusable, using the pure-Go backend", "reason", binfo.Fallback)
+	}
+	log.Debug("backend selected", "spec", bspec, "from", string(source), "backend", binfo.String())
 	am, err := newGraphModel(be, m.Model, m.Features.WithDefaults().NumMels, loader)
 	if err != nil {
 		be.Finalize()
 		return nil, err
 	}
-	r, err := assemble(dir, m, am, o)
+	r, err := assemble(dir, m, am, spec, opts)
 	if err != nil {
 		am.close()
 		be.Finalize()
@@ -212,62 +136,53 @@ func newRecognizer(dir string, c *checkpoint.Checkpoint, loader *checkpoint.Load
 	// and checks that the checkpoint holds exactly what the model needs.
 	if err := am.warmUp(); err != nil {
 		r.Close()
-		return nil, fmt.Errorf("asr: %s: %w", describeDir(dir), err)
+		return nil, err
 	}
 	return r, nil
 }
 
-// useModelDecoding applies the model directory's decoding settings (and
-// reads its language model) unless the options choose otherwise.
-func (o *options) useModelDecoding(c *checkpoint.Checkpoint) error {
-	d := c.Manifest.Decoding
-	if d == nil || o.noLM || o.lm != nil || o.lmPath != "" {
-		return nil
+// resolveDecoding combines the Decoding options with the model directory's
+// own decoding settings (reading its language model when it is used).
+func resolveDecoding(d DecodingOptions, c *checkpoint.Checkpoint) (decoderSpec, error) {
+	spec := decoderSpec{beam: d.Beam, lmPath: d.LM, lm: d.LanguageModel, lmWeight: d.LMWeight, wordBonus: d.WordBonus}
+	own := c.Manifest.Decoding
+	if own == nil || d.NoLM || spec.hasLM() {
+		if !spec.hasLM() && d.LMWeight != 0 {
+			return spec, fmt.Errorf("%w: a language-model weight (%g) without a language model", ErrOptions, d.LMWeight)
+		}
+		return spec, nil
 	}
-	if o.beam == 0 {
-		o.beam = d.Beam
+	if spec.beam == 0 {
+		spec.beam = own.Beam
 	}
-	if d.LM == "" {
-		return nil
+	if d.LMWeight == 0 && d.WordBonus == 0 {
+		spec.lmWeight, spec.wordBonus = own.LMWeight, own.WordBonus
 	}
-	data, err := c.ReadFile(d.LM)
+	if own.LM == "" {
+		if spec.lmWeight != 0 {
+			return spec, fmt.Errorf("%w: a language-model weight (%g), but the model directory has no language model", ErrOptions, spec.lmWeight)
+		}
+		return spec, nil
+	}
+	data, err := c.ReadFile(own.LM)
 	if err != nil {
-		return err
+		return spec, err
 	}
 	lmodel, err := lm.ReadARPA(bytes.NewReader(data))
 	if err != nil {
-		return fmt.Errorf("%w: language model %s: %w", ErrCorruptCheckpoint, d.LM, err)
+		return spec, fmt.Errorf("%w: language model %s: %w", ErrCorruptCheckpoint, own.LM, err)
 	}
-	o.lm, o.lmWeight, o.wordBonus = lmodel, d.LMWeight, d.WordBonus
-	return nil
-}
-
-// applyWeights applies WithLMWeights.
-func (o *options) applyWeights() error {
-	if o.weights == nil {
-		return nil
-	}
-	if o.lm == nil && o.lmPath == "" && o.weights[0] != 0 {
-		return fmt.Errorf("asr: a language-model weight (%g) without a language model", o.weights[0])
-	}
-	o.lmWeight, o.wordBonus = o.weights[0], o.weights[1]
-	return nil
-}
-
-func describeDir(dir string) string {
-	if dir == "" {
-		return "bundled model"
-	}
-	return dir
+	spec.lm = lmodel
+	return spec, nil
 }
 
 // assemble makes a Recognizer around an acoustic model: features,
 // normalisation, decoder and window settings.
-func assemble(dir string, m *checkpoint.Manifest, am acousticModel, o options) (*Recognizer, error) {
+func assemble(dir string, m *checkpoint.Manifest, am acousticModel, spec decoderSpec, opts *Options) (*Recognizer, error) {
 	fcfg := m.Features.WithDefaults()
 	ext, err := features.NewExtractor(fcfg)
 	if err != nil {
-		return nil, fmt.Errorf("asr: model features: %w", err)
+		return nil, fmt.Errorf("model features: %w", err)
 	}
 	r := &Recognizer{
 		am:    am,
@@ -281,39 +196,36 @@ func assemble(dir string, m *checkpoint.Manifest, am acousticModel, o options) (
 	r.frameDur = hop * model.SubsamplingFactor
 	r.greedy = decode.Greedy{Vocab: r.vocab, FrameDuration: r.frameDur}
 
-	window, ctxt := o.window, o.ctxt
-	if window == 0 {
-		window = DefaultWindow
-	}
-	if ctxt == 0 {
-		ctxt = DefaultContext
-	}
+	window, ctxt := opts.windows()
 	toFrames := func(d time.Duration) int { // whole output frames, in input frames
 		return int(d/r.frameDur) * model.SubsamplingFactor
 	}
 	r.window, r.ctxFrames = toFrames(window), toFrames(ctxt)
 	if window < 0 || ctxt < 0 || r.window-2*r.ctxFrames < model.SubsamplingFactor {
-		return nil, fmt.Errorf("asr: window %v must be longer than twice the context %v (by at least %v)", window, ctxt, r.frameDur)
+		return nil, fmt.Errorf("%w: window %v must be longer than twice the context %v (by at least %v)", ErrOptions, window, ctxt, r.frameDur)
+	}
+	if opts.EndpointInterval > 0 {
+		r.check = max(model.SubsamplingFactor, toFrames(opts.EndpointInterval))
 	}
 	r.pause = max(1, int(pauseLength/r.frameDur))
 	r.maxPending = max(r.window/model.SubsamplingFactor, int(maxPendingAudio/r.frameDur))
 
-	if (o.beam == 0 || o.beam == 1) && o.lm == nil && o.lmPath == "" {
+	if (spec.beam == 0 || spec.beam == 1) && !spec.hasLM() {
 		r.decoder = r.greedy
 		r.info.Decoder = "greedy"
 		return r, nil
 	}
 	// Beam search: its settings are checked here, once, not by every
 	// Decode, and before a language model is read.
-	b := decode.Beam{Vocab: r.vocab, FrameDuration: r.frameDur, Width: o.beam, LMWeight: o.lmWeight, WordBonus: o.wordBonus}
+	b := decode.Beam{Vocab: r.vocab, FrameDuration: r.frameDur, Width: spec.beam, LMWeight: spec.lmWeight, WordBonus: spec.wordBonus}
 	if err := b.Validate(); err != nil {
-		return nil, fmt.Errorf("asr: %w", err)
+		return nil, fmt.Errorf("%w: %w", ErrOptions, err)
 	}
-	r.info.Decoder = fmt.Sprintf("beam(width=%d)", o.beam)
-	if o.lm != nil || o.lmPath != "" {
-		if b.LM = o.lm; b.LM == nil {
-			if b.LM, err = lm.LoadARPA(o.lmPath); err != nil {
-				return nil, fmt.Errorf("asr: language model: %w", err)
+	r.info.Decoder = fmt.Sprintf("beam(width=%d)", widthOr(spec.beam))
+	if spec.hasLM() {
+		if b.LM = spec.lm; b.LM == nil {
+			if b.LM, err = lm.LoadARPA(spec.lmPath); err != nil {
+				return nil, fmt.Errorf("language model: %w", err)
 			}
 		}
 		r.info.Decoder = fmt.Sprintf("beam(width=%d), lm order %d weight %g", widthOr(b.Width), b.LM.Order(), weightOr(b.LMWeight))
@@ -389,68 +301,127 @@ func (r *Recognizer) acquire() error {
 // from 1 kHz to 1 MHz; they are resampled to the model's rate). Audio
 // longer than the window (16 s by default) is transcribed in windows cut
 // at pauses, or overlapping where there is none, with memory bounded by the
-// window, not by the length of the audio.
+// window, not by the length of the audio. The result is the one a [Stream]
+// given the same samples gives, in any chunks, whatever Partial calls are
+// made on it. Errors are *[Error]s of Op "transcribe".
 func (r *Recognizer) Transcribe(ctx context.Context, samples []float32, sampleRate int) (Result, error) {
+	res, err := r.transcribe(ctx, samples, sampleRate)
+	return res, wrapErr("transcribe", "", err)
+}
+
+func (r *Recognizer) transcribe(ctx context.Context, samples []float32, sampleRate int) (Result, error) {
+	if err := r.acquire(); err != nil {
+		return Result{}, err
+	}
+	defer r.mu.RUnlock()
 	s := r.NewStream()
+	if err := s.setRate(sampleRate); err != nil {
+		return Result{}, err
+	}
 	// Chunks keep the feature and resampler buffers small for long audio.
 	const chunkSeconds = 8
 	chunk := max(sampleRate*chunkSeconds, 1)
 	for len(samples) > 0 {
 		n := min(chunk, len(samples))
-		if err := s.AcceptWaveform(ctx, sampleRate, samples[:n]); err != nil {
+		if err := s.accept(ctx, sampleRate, samples[:n]); err != nil {
 			return Result{}, err
 		}
 		samples = samples[n:]
 	}
-	if s.rate == 0 {
-		// No samples at all: still check the rate.
-		if err := s.setRate(sampleRate); err != nil {
-			return Result{}, err
-		}
-	}
-	return s.Finish(ctx)
+	return s.finish(ctx)
 }
 
-// TranscribeFile decodes an audio file (WAV, FLAC or MP3, recognised by
-// its content; see features.Decode) and transcribes it. Stereo and
-// multi-channel audio is mixed down to mono.
+// TranscribeFile transcribes an audio file (WAV, FLAC or MP3, recognised by
+// its content; see features.Decode), reading it a block at a time: memory
+// does not grow with its length. Stereo and multi-channel audio is mixed
+// down to mono. A progress callback in ctx ([WithProgress]) is called as
+// it goes. Errors are *[Error]s of Op "transcribe" with the file's path.
 func (r *Recognizer) TranscribeFile(ctx context.Context, path string) (Result, error) {
-	a, err := features.DecodeFile(path)
+	a, err := features.OpenAudio(path)
 	if err != nil {
-		return Result{}, fmt.Errorf("asr: %w", err)
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path is said once, by the Error
+		}
+		return Result{}, &Error{Op: "transcribe", Path: path, Err: err}
 	}
-	res, err := r.Transcribe(ctx, a.Samples, a.SampleRate)
+	defer a.Close()
+	res, err := r.transcribeAudio(ctx, a)
 	if err != nil {
-		return Result{}, fmt.Errorf("asr: %s: %w", path, unwrapASR(err))
+		return Result{}, &Error{Op: "transcribe", Path: path, Err: err}
 	}
 	return res, nil
 }
 
-// TranscribeReader reads a whole audio stream (an upload, standard input)
-// and transcribes it. The format is recognised by its magic bytes, never
-// by a name or a content type.
+// TranscribeReader transcribes an audio stream (an upload, standard input)
+// as it reads it, so that a stream of any length, even one that never
+// ends until it is closed, is transcribed in bounded memory. The format is
+// recognised by its magic bytes, never by a name or a content type. A
+// progress callback in ctx ([WithProgress]) is called as it goes. Errors
+// are *[Error]s of Op "transcribe".
 func (r *Recognizer) TranscribeReader(ctx context.Context, rd io.Reader) (Result, error) {
-	a, err := features.Decode(rd)
+	a, err := features.NewAudioReader(rd)
 	if err != nil {
-		return Result{}, fmt.Errorf("asr: %w", err)
+		return Result{}, &Error{Op: "transcribe", Err: err}
 	}
-	return r.Transcribe(ctx, a.Samples, a.SampleRate)
+	res, err := r.transcribeAudio(ctx, a)
+	return res, wrapErr("transcribe", "", err)
 }
 
-// unwrapASR keeps messages from repeating the "asr: " prefix when an
-// error is wrapped again with a file name.
-func unwrapASR(err error) error {
-	return &trimmed{err}
+// Progress says how far a transcription has come.
+type Progress struct {
+	// Done is the length of the audio read and transcribed so far.
+	Done time.Duration
+	// Total is the length of the whole audio as its header announces it, or
+	// 0 when it does not say (a stream, an MP3).
+	Total time.Duration
 }
 
-type trimmed struct{ err error }
+type progressKey struct{}
 
-func (t *trimmed) Error() string {
-	s := t.err.Error()
-	if len(s) > 5 && s[:5] == "asr: " {
-		return s[5:]
+// WithProgress returns a copy of ctx that makes [Recognizer.TranscribeFile]
+// and [Recognizer.TranscribeReader] call fn after each block of audio
+// (about half a second) they transcribe: for a progress bar, or a log of
+// a long job. fn runs on the transcribing goroutine; it should return
+// quickly. (The callback travels in the context, as net/http/httptrace's
+// hooks do, so that the methods keep their plain signatures.)
+func WithProgress(ctx context.Context, fn func(Progress)) context.Context {
+	return context.WithValue(ctx, progressKey{}, fn)
+}
+
+// transcribeAudio transcribes what a reads, a block at a time.
+func (r *Recognizer) transcribeAudio(ctx context.Context, a *features.AudioReader) (Result, error) {
+	if err := r.acquire(); err != nil {
+		return Result{}, err
 	}
-	return s
+	defer r.mu.RUnlock()
+	progress, _ := ctx.Value(progressKey{}).(func(Progress))
+	rate := a.SampleRate()
+	s := r.NewStream()
+	if err := s.setRate(rate); err != nil {
+		return Result{}, err
+	}
+	buf := make([]float32, max(rate/2, 1))
+	total := a.Duration()
+	for {
+		n, err := a.Read(buf)
+		if n > 0 {
+			if err := s.accept(ctx, rate, buf[:n]); err != nil {
+				return Result{}, err
+			}
+			if progress != nil {
+				progress(Progress{Done: s.duration(), Total: total})
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return Result{}, err
+		}
+		if err := ctx.Err(); err != nil {
+			return Result{}, err
+		}
+	}
+	return s.finish(ctx)
 }
-
-func (t *trimmed) Unwrap() error { return t.err }

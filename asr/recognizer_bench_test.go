@@ -2,6 +2,7 @@ package asr
 
 import (
 	gocontext "context"
+	"fmt"
 	"io/fs"
 	"testing"
 	"time"
@@ -18,22 +19,24 @@ import (
 // twice: as it decodes by default, and greedily.
 func benchModels(b *testing.B) []struct {
 	name string
-	load func(opts ...Option) (*Recognizer, error)
+	load func(opts *Options) (*Recognizer, error)
 } {
 	type entry = struct {
 		name string
-		load func(opts ...Option) (*Recognizer, error)
+		load func(opts *Options) (*Recognizer, error)
 	}
 	var out []entry
 	if _, err := fs.Stat(bundled.FS(), checkpoint.ManifestFile); err == nil {
 		out = append(out, entry{"bundled", LoadDefault}) // with its default decoding (beam search and LM)
-		out = append(out, entry{"bundled-greedy", func(opts ...Option) (*Recognizer, error) {
-			return LoadDefault(append(opts, WithoutLM())...)
+		out = append(out, entry{"bundled-greedy", func(opts *Options) (*Recognizer, error) {
+			o := *opts
+			o.Decoding.NoLM = true
+			return LoadDefault(&o)
 		}})
 	}
 	for _, preset := range []string{"tiny", "small"} {
 		_, dir := randomModel(b, preset, 1, true)
-		out = append(out, entry{preset, func(opts ...Option) (*Recognizer, error) { return Load(dir, opts...) }})
+		out = append(out, entry{preset, func(opts *Options) (*Recognizer, error) { return Load(dir, opts) }})
 	}
 	return out
 }
@@ -61,7 +64,7 @@ func BenchmarkTranscribe(b *testing.B) {
 	audio := tenSeconds(b)
 	for _, m := range benchModels(b) {
 		b.Run(m.name, func(b *testing.B) {
-			r, err := m.load(WithBackend("go"))
+			r, err := m.load(&Options{Backend: "go"})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -88,7 +91,7 @@ func BenchmarkLoad(b *testing.B) {
 	for _, m := range benchModels(b) {
 		b.Run(m.name, func(b *testing.B) {
 			for b.Loop() {
-				r, err := m.load(WithBackend("go"))
+				r, err := m.load(&Options{Backend: "go"})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -101,43 +104,56 @@ func BenchmarkLoad(b *testing.B) {
 // BenchmarkPartial times what a live stream costs per half second of
 // audio: AcceptWaveform of 0.5 s then Partial, over a stream of 30 s of
 // speech (so the tail the model reruns grows and shrinks as windows are
-// cut), on the tiny model.
+// cut), on the bundled model (else a random tiny one): with cuts only at
+// full windows (the default)
+// and with Options.EndpointInterval at 500 ms (what a live service sets:
+// it also cuts at pauses, so the tail stays short).
 func BenchmarkPartial(b *testing.B) {
-	_, dir := randomModel(b, "tiny", 1, true)
-	r, err := Load(dir, WithBackend("go"))
-	if err != nil {
-		b.Fatal(err)
+	// The bundled model finds the pauses of real speech; a random model
+	// finds none, so looking for them only costs.
+	load := func(opts *Options) (*Recognizer, error) { return LoadDefault(opts) }
+	if _, err := fs.Stat(bundled.FS(), checkpoint.ManifestFile); err != nil {
+		_, dir := randomModel(b, "tiny", 1, true)
+		load = func(opts *Options) (*Recognizer, error) { return Load(dir, opts) }
 	}
-	defer r.Close()
 	var audio []float32
 	for _, p := range testutil.LJSpeechClips(b)[:4] {
 		audio = append(audio, clip16k(b, p)...)
 	}
-	const half = 8000
-	ctx := gocontext.Background()
-	// Compile every graph length first.
-	for n := 1; n <= r.window; n += 64 {
-		if _, err := r.am.logProbs(ctx, make([]float32, n*80), n); err != nil {
-			b.Fatal(err)
-		}
+	for _, interval := range []time.Duration{0, 500 * time.Millisecond} {
+		b.Run(fmt.Sprintf("interval=%v", interval), func(b *testing.B) {
+			r, err := load(&Options{Backend: "go", EndpointInterval: interval})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer r.Close()
+			const half = 8000
+			ctx := gocontext.Background()
+			// Compile every graph length first.
+			for n := 1; n <= r.window; n += 64 {
+				if _, err := r.am.logProbs(ctx, make([]float32, n*80), n); err != nil {
+					b.Fatal(err)
+				}
+			}
+			var s *Stream
+			pos := len(audio)
+			var tail time.Duration
+			b.ResetTimer()
+			for b.Loop() {
+				if pos+half > len(audio) {
+					s, pos = r.NewStream(), 0
+				}
+				if err := s.AcceptWaveform(ctx, 16000, audio[pos:pos+half]); err != nil {
+					b.Fatal(err)
+				}
+				pos += half
+				if _, err := s.Partial(ctx); err != nil {
+					b.Fatal(err)
+				}
+				tail += time.Duration(s.total-s.ws) * 10 * time.Millisecond
+			}
+			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/partial")
+			b.ReportMetric(tail.Seconds()/float64(b.N), "tail-s")
+		})
 	}
-	var s *Stream
-	pos := len(audio)
-	var tail time.Duration
-	b.ResetTimer()
-	for b.Loop() {
-		if pos+half > len(audio) {
-			s, pos = r.NewStream(), 0
-		}
-		if err := s.AcceptWaveform(ctx, 16000, audio[pos:pos+half]); err != nil {
-			b.Fatal(err)
-		}
-		pos += half
-		if _, err := s.Partial(ctx); err != nil {
-			b.Fatal(err)
-		}
-		tail += time.Duration(s.total-s.ws) * 10 * time.Millisecond
-	}
-	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/partial")
-	b.ReportMetric(tail.Seconds()/float64(b.N), "tail-s")
 }

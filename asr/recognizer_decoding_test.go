@@ -25,31 +25,31 @@ func TestWithDecoding(t *testing.T) {
 	if _, err := checkpoint.Export(runDir, dir, checkpoint.ExportOptions{LM: arpa, Beam: 6, LMWeight: 0.7, WordBonus: 1.5}); err != nil {
 		t.Fatal(err)
 	}
-	base, err := Load(dir, WithBackend("go"))
+	base, err := Load(dir, &Options{Backend: "go"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	x := clip16k(t, testutil.LJSpeechClips(t)[1])
 	ctx := gocontext.Background()
 	for _, c := range []struct {
-		opts []Option
+		d    DecodingOptions
 		info string
 	}{
-		{nil, "beam(width=6), lm order 1 weight 0.7"},
-		{[]Option{WithBeam(3)}, "beam(width=3), lm order 1 weight 0.7"},
-		{[]Option{WithoutLM()}, "greedy"},
-		{[]Option{WithoutLM(), WithBeam(4)}, "beam(width=4)"},
-		{[]Option{WithLMWeights(0.2, 1)}, "beam(width=6), lm order 1 weight 0.2"},
-		{[]Option{WithLM(arpa, 0.3, 0)}, "beam(width=8), lm order 1 weight 0.3"},
+		{DecodingOptions{}, "beam(width=6), lm order 1 weight 0.7"},
+		{DecodingOptions{Beam: 3}, "beam(width=3), lm order 1 weight 0.7"},
+		{DecodingOptions{NoLM: true}, "greedy"},
+		{DecodingOptions{NoLM: true, Beam: 4}, "beam(width=4)"},
+		{DecodingOptions{LMWeight: 0.2, WordBonus: 1}, "beam(width=6), lm order 1 weight 0.2"},
+		{DecodingOptions{LM: arpa, LMWeight: 0.3}, "beam(width=8), lm order 1 weight 0.3"},
 	} {
-		v, err := base.WithDecoding(c.opts...)
+		v, err := base.WithDecoding(c.d)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if v.Info().Decoder != c.info {
-			t.Errorf("%d options: decoder %q, want %q", len(c.opts), v.Info().Decoder, c.info)
+			t.Errorf("%+v: decoder %q, want %q", c.d, v.Info().Decoder, c.info)
 		}
-		want, err := Load(dir, append([]Option{WithBackend("go")}, c.opts...)...)
+		want, err := Load(dir, &Options{Backend: "go", Decoding: c.d})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -68,21 +68,21 @@ func TestWithDecoding(t *testing.T) {
 		want.Close()
 	}
 
-	greedy, err := base.WithDecoding(WithoutLM())
+	greedy, err := base.WithDecoding(DecodingOptions{NoLM: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := greedy.WithDecoding(WithLMWeights(0.5, 0)); err == nil {
+	if _, err := greedy.WithDecoding(DecodingOptions{LMWeight: 0.5}); err == nil {
 		t.Error("an LM weight for a decoder without an LM was accepted")
 	}
-	if _, err := base.WithDecoding(WithBackend("go")); err == nil {
-		t.Error("WithBackend was accepted")
+	if _, err := base.WithDecoding(DecodingOptions{Beam: MaxBeam + 1}); !errors.Is(err, ErrOptions) {
+		t.Errorf("a beam above MaxBeam: %v, want ErrOptions", err)
 	}
 	base.Close()
 	if _, err := greedy.Transcribe(ctx, x, 16000); !errors.Is(err, ErrClosed) {
 		t.Errorf("variant of a closed recognizer: %v, want ErrClosed", err)
 	}
-	if _, err := base.WithDecoding(); !errors.Is(err, ErrClosed) {
+	if _, err := base.WithDecoding(DecodingOptions{}); !errors.Is(err, ErrClosed) {
 		t.Errorf("WithDecoding of a closed recognizer: %v", err)
 	}
 }

@@ -13,7 +13,7 @@ import (
 
 // Load a model and transcribe a file, with word times and confidences.
 func ExampleLoad() {
-	rec, err := asr.Load("models/ljspeech") // a model directory, or a run directory
+	rec, err := asr.Load("models/ljspeech", nil) // a model directory, or a run directory
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -32,7 +32,7 @@ func ExampleLoad() {
 // The model built into asrkit needs no files. Builds without one return
 // ErrNoBundledModel.
 func ExampleLoadDefault() {
-	rec, err := asr.LoadDefault()
+	rec, err := asr.LoadDefault(nil)
 	if errors.Is(err, asr.ErrNoBundledModel) {
 		log.Fatal("no bundled model: use asr.Load with a model directory")
 	}
@@ -50,7 +50,9 @@ func ExampleLoadDefault() {
 // Transcribe samples already in memory, at any sample rate; they are
 // resampled to the model's rate.
 func ExampleRecognizer_Transcribe() {
-	rec, err := asr.Load("models/ljspeech", asr.WithBeam(8), asr.WithLM("lm.arpa", 0.5, 1.0))
+	rec, err := asr.Load("models/ljspeech", &asr.Options{
+		Decoding: asr.DecodingOptions{Beam: 8, LM: "lm.arpa", LMWeight: 0.5, WordBonus: 1.0},
+	})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -65,10 +67,10 @@ func ExampleRecognizer_Transcribe() {
 }
 
 // A stream takes audio as it arrives (a microphone, a WebSocket): partial
-// results every half second, final words at each pause, the rest at the
-// end.
+// results every half second, final words about a second after each pause
+// (Options.EndpointInterval), the rest at the end.
 func ExampleRecognizer_NewStream() {
-	rec, err := asr.Load("models/ljspeech")
+	rec, err := asr.Load("models/ljspeech", &asr.Options{EndpointInterval: 500 * time.Millisecond})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -127,17 +129,81 @@ func ExampleResult_WriteSRT() {
 
 // Decode with the bundled model's own language model at another weight
 // and word bonus (tune them on held-out data with asr eval), or without it.
-func ExampleWithLMWeights() {
-	rec, err := asr.LoadDefault(asr.WithLMWeights(0.5, 1.0))
+func ExampleDecodingOptions() {
+	rec, err := asr.LoadDefault(&asr.Options{Decoding: asr.DecodingOptions{LMWeight: 0.5, WordBonus: 1.0}})
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer rec.Close()
-	greedy, err := asr.LoadDefault(asr.WithoutLM())
+	greedy, err := asr.LoadDefault(&asr.Options{Decoding: asr.DecodingOptions{NoLM: true}})
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer greedy.Close()
 	fmt.Println(rec.Info().Decoder, "|", greedy.Info().Decoder)
 	// Output: beam(width=16), lm order 2 weight 0.5 | greedy
+}
+
+// Options are checked all at once, before anything is loaded.
+func ExampleOptions_Validate() {
+	opts := asr.Options{Window: 2 * time.Second, Decoding: asr.DecodingOptions{Beam: 5000, NoLM: true, LMWeight: 0.3}}
+	fmt.Println(opts.Validate())
+	// Output:
+	// beam width 5000 is above the maximum, 1024
+	// a language-model weight (0.3) with NoLM: there is no language model to weigh
+	// window 2s must be longer than twice the context 2s
+}
+
+// Errors say what was being done and to which file; errors.Is and
+// errors.As see through them.
+func ExampleError() {
+	rec, err := asr.LoadDefault(nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer rec.Close()
+	_, err = rec.TranscribeFile(context.Background(), "missing.wav")
+	var e *asr.Error
+	fmt.Println(err)
+	fmt.Println(errors.As(err, &e), e.Op, e.Path, errors.Is(err, os.ErrNotExist))
+	// Output:
+	// transcribe missing.wav: no such file or directory
+	// true transcribe missing.wav true
+}
+
+// Report the progress of a long transcription (here to a log every
+// minute of audio); the callback travels in the context.
+func ExampleWithProgress() {
+	rec, err := asr.LoadDefault(nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer rec.Close()
+	next := time.Minute
+	ctx := asr.WithProgress(context.Background(), func(p asr.Progress) {
+		if p.Done >= next {
+			log.Printf("%v of %v transcribed", p.Done.Round(time.Second), p.Total.Round(time.Second))
+			next += time.Minute
+		}
+	})
+	res, err := rec.TranscribeFile(ctx, "lecture.wav") // read and transcribed a block at a time
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(res.Text)
+}
+
+// Transcribe standard input as it arrives (a stream that ends when its
+// writer closes it), in bounded memory whatever its length.
+func ExampleRecognizer_TranscribeReader() {
+	rec, err := asr.LoadDefault(nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer rec.Close()
+	res, err := rec.TranscribeReader(context.Background(), os.Stdin)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(res.Text)
 }

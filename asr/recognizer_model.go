@@ -48,10 +48,10 @@ type graphModel struct {
 func newGraphModel(be backends.Backend, cfg model.Config, bands int, loader *checkpoint.Loader) (*graphModel, error) {
 	c, err := cfg.Resolve()
 	if err != nil {
-		return nil, fmt.Errorf("asr: model config: %w", err)
+		return nil, fmt.Errorf("model config: %w", err)
 	}
 	if c.InputDim != bands {
-		return nil, fmt.Errorf("asr: the model reads %d bands but the features have %d", c.InputDim, bands)
+		return nil, fmt.Errorf("the model reads %d bands but the features have %d", c.InputDim, bands)
 	}
 	ctx := gcontext.New()
 	ctx.SetLoader(loader)
@@ -60,7 +60,7 @@ func newGraphModel(be backends.Backend, cfg model.Config, bands int, loader *che
 		return lp
 	})
 	if err != nil {
-		return nil, fmt.Errorf("asr: building the model: %w", err)
+		return nil, fmt.Errorf("building the model: %w", err)
 	}
 	exec.SetMaxCache(-1) // bucketFrames bounds the number of graphs
 	return &graphModel{exec: exec, cfg: c, bands: bands, loader: loader}, nil
@@ -111,14 +111,14 @@ func (m *graphModel) logProbs(ctx context.Context, feats []float32, frames int) 
 		return nil, err
 	}
 	if frames <= 0 || len(feats) != frames*m.bands {
-		return nil, fmt.Errorf("asr: internal error: %d feature values for %d frames of %d bands", len(feats), frames, m.bands)
+		return nil, fmt.Errorf("internal error: %d feature values for %d frames of %d bands", len(feats), frames, m.bands)
 	}
 	padded := bucketFrames(frames, m.maxFrames)
 	in := make([]float32, padded*m.bands)
 	copy(in, feats)
 	out, err := m.exec.Exec(tensors.FromFlatDataAndDimensions(in, 1, padded, m.bands), tensors.FromValue([]int32{int32(frames)}))
 	if err != nil {
-		return nil, fmt.Errorf("asr: running the model: %w", err)
+		return nil, fmt.Errorf("running the model: %w", err)
 	}
 	lp := out[0]
 	defer func() {
@@ -128,12 +128,12 @@ func (m *graphModel) logProbs(ctx context.Context, feats []float32, frames int) 
 	}()
 	steps, vocab := model.OutputLength(frames), m.cfg.VocabSize
 	if dims := lp.Shape().Dimensions; len(dims) != 3 || dims[1] < steps || dims[2] != vocab {
-		return nil, fmt.Errorf("asr: internal error: model output %s for %d frames", lp.Shape(), frames)
+		return nil, fmt.Errorf("internal error: model output %s for %d frames", lp.Shape(), frames)
 	}
 	res := make([]float32, steps*vocab)
 	err = tensors.ConstFlatData(lp, func(flat []float32) { copy(res, flat[:steps*vocab]) })
 	if err != nil {
-		return nil, fmt.Errorf("asr: reading the model output: %w", err)
+		return nil, fmt.Errorf("reading the model output: %w", err)
 	}
 	return res, nil
 }

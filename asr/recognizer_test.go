@@ -2,10 +2,13 @@ package asr
 
 import (
 	"bytes"
+	"cmp"
 	gocontext "context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math"
 	"math/rand/v2"
@@ -48,10 +51,10 @@ func clip16k(t testing.TB, path string) []float32 {
 }
 
 // loadRandom loads a random tiny model on the pure-Go backend.
-func loadRandom(t testing.TB, opts ...Option) *Recognizer {
+func loadRandom(t testing.TB) *Recognizer {
 	t.Helper()
 	_, dir := randomModel(t, "tiny", 1, false)
-	r, err := Load(dir, append([]Option{WithBackend("go")}, opts...)...)
+	r, err := Load(dir, &Options{Backend: "go"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +69,7 @@ func loadRandom(t testing.TB, opts ...Option) *Recognizer {
 // word times must change nothing.
 func TestTranscribeMatchesDirectPipeline(t *testing.T) {
 	runDir, _ := randomModel(t, "tiny", 2, false)
-	r, err := Load(runDir, WithBackend("go"))
+	r, err := Load(runDir, &Options{Backend: "go"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +165,7 @@ func TestModelDirectoryKinds(t *testing.T) {
 	x := clip16k(t, testutil.LJSpeechClips(t)[1])
 	var texts []string
 	for _, dir := range []string{runDir, modelDir, halfDir} {
-		r, err := Load(dir, WithBackend("go"))
+		r, err := Load(dir, &Options{Backend: "go"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -323,25 +326,30 @@ func TestPartialIsCheapAndConsistent(t *testing.T) {
 }
 
 // TestTenMinutesBoundedMemory transcribes ten minutes of speech (the
-// testdata clips over and over) and checks that the memory in use stays
+// testdata clips over and over) as a WAV stream whose header gives no
+// length (data size 0xFFFFFFFF, as a program writing to a pipe leaves it),
+// through TranscribeReader, and checks that the memory in use stays
 // bounded by the window, not the audio: the peak heap, sampled while it
-// runs, may grow by far less than ten minutes of features (190 MB for
-// 60,000 frames of 80 bands, before the attention matrices that a single
-// pass over 15,000 output frames would need: 3.6 GB per layer).
+// runs, may grow by far less than ten minutes of samples (38 MB as
+// float32, which decoding the whole stream first would hold) or of
+// features (190 MB for 60,000 frames of 80 bands), let alone the attention
+// matrices of one pass over 15,000 output frames (3.6 GB per layer).
 func TestTenMinutesBoundedMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("transcribes ten minutes of audio")
 	}
 	r := loadRandom(t)
-	var audio []float32
-	for len(audio) < 600*16000 {
-		for _, p := range testutil.LJSpeechClips(t) {
-			audio = append(audio, clip16k(t, p)...)
+	var pcm []byte
+	for _, p := range testutil.LJSpeechClips(t) {
+		for _, v := range clip16k(t, p) {
+			pcm = binary.LittleEndian.AppendUint16(pcm, uint16(int16(max(-32768, min(32767, v*32768)))))
 		}
 	}
-	audio = audio[:600*16000]
+	stream := func(seconds int) io.Reader {
+		return io.MultiReader(bytes.NewReader(streamingWAVHeader(16000)), &loopPCM{pcm: pcm, left: seconds * 32000})
+	}
 	// Warm the graph of a full window so that compilation is not counted.
-	if _, err := r.Transcribe(gocontext.Background(), audio[:20*16000], 16000); err != nil {
+	if _, err := r.TranscribeReader(gocontext.Background(), stream(20)); err != nil {
 		t.Fatal(err)
 	}
 	// Collect garbage eagerly, so that the heap in use follows the live
@@ -367,7 +375,7 @@ func TestTenMinutesBoundedMemory(t *testing.T) {
 		}
 	}()
 	start := time.Now()
-	res, err := r.Transcribe(gocontext.Background(), audio, 16000)
+	res, err := r.TranscribeReader(gocontext.Background(), stream(600))
 	close(done)
 	<-sampled
 	if err != nil {
@@ -383,6 +391,71 @@ func TestTenMinutesBoundedMemory(t *testing.T) {
 	}
 	if last := res.Words[len(res.Words)-1]; last.End > 10*time.Minute || last.End < 9*time.Minute {
 		t.Errorf("last word %+v", last)
+	}
+}
+
+// streamingWAVHeader is a 16-bit mono WAV header with the sizes
+// 0xFFFFFFFF that a program writing to a pipe leaves.
+func streamingWAVHeader(rate int) []byte {
+	var b bytes.Buffer
+	w := func(v any) { binary.Write(&b, binary.LittleEndian, v) }
+	b.WriteString("RIFF")
+	w(uint32(0xffffffff))
+	b.WriteString("WAVEfmt ")
+	w(uint32(16))
+	w(uint16(1))
+	w(uint16(1))
+	w(uint32(rate))
+	w(uint32(2 * rate))
+	w(uint16(2))
+	w(uint16(16))
+	b.WriteString("data")
+	w(uint32(0xffffffff))
+	return b.Bytes()
+}
+
+// loopPCM repeats pcm until left bytes have been read.
+type loopPCM struct {
+	pcm       []byte
+	pos, left int
+}
+
+func (l *loopPCM) Read(p []byte) (int, error) {
+	if l.left <= 0 {
+		return 0, io.EOF
+	}
+	n := copy(p[:min(len(p), l.left)], l.pcm[l.pos:])
+	l.pos = (l.pos + n) % len(l.pcm)
+	l.left -= n
+	return n, nil
+}
+
+// TestProgress: WithProgress reports the audio done, with the total the
+// header announces, after every block and up to the whole length.
+func TestProgress(t *testing.T) {
+	r := loadRandom(t)
+	clip := testutil.LJSpeechClips(t)[1]
+	var got []Progress
+	ctx := WithProgress(gocontext.Background(), func(p Progress) { got = append(got, p) })
+	res, err := r.TranscribeFile(ctx, clip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) < 3 || got[len(got)-1].Done != res.Duration || got[0].Total.Round(time.Millisecond) != res.Duration.Round(time.Millisecond) {
+		t.Errorf("progress %v for %v of audio", got, res.Duration)
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i].Done <= got[i-1].Done {
+			t.Errorf("progress went back: %v", got)
+		}
+	}
+	// Standard input: no total.
+	got = nil
+	if _, err := r.TranscribeReader(ctx, io.MultiReader(bytes.NewReader(streamingWAVHeader(16000)), &loopPCM{pcm: make([]byte, 3200), left: 64000})); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) == 0 || got[0].Total != 0 || got[len(got)-1].Done != 2*time.Second {
+		t.Errorf("stream progress %v", got)
 	}
 }
 
@@ -478,31 +551,34 @@ func TestLoadErrors(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		dir  string
-		opts []Option
+		opts Options
 		err  error
 		want string
 	}{
-		{"missing", filepath.Join(empty, "nope"), nil, fs.ErrNotExist, "nope"},
-		{"empty", empty, nil, ErrNotModel, "neither"},
-		{"mismatch", mismatch, nil, nil, "layer_02"},
-		{"shape mismatch", wider, nil, nil, "building the model that the manifest describes from its weights"},
-		{"backend", modelDir, []Option{WithBackend("tpu")}, nil, "unknown backend spec"},
-		{"beam", modelDir, []Option{WithBeam(-2)}, nil, "beam width -2"},
-		{"beam with lm", modelDir, []Option{WithBeam(-2), WithLM(goodLM, 0.5, 0)}, nil, "beam width -2"},
-		{"lm weight negative", modelDir, []Option{WithLM(goodLM, -1, 0)}, nil, "weight -1 must be finite"},
-		{"lm weight NaN", modelDir, []Option{WithLM(goodLM, math.NaN(), 0)}, nil, "weight NaN must be finite"},
-		{"word bonus Inf", modelDir, []Option{WithLM(goodLM, 0.5, math.Inf(1))}, nil, "word bonus +Inf must be finite"},
-		{"word bonus NaN without lm", modelDir, []Option{WithBeam(4), WithLMWeights(0, math.NaN())}, nil, "word bonus NaN"},
-		{"window", modelDir, []Option{WithWindow(3*time.Second, 2*time.Second)}, nil, "longer than twice the context"},
-		{"lm missing", modelDir, []Option{WithLM(filepath.Join(empty, "x.arpa"), 0, 0)}, fs.ErrNotExist, "language model"},
-		{"lm bad", runDir, []Option{WithLM(lmFile, 0.5, 1)}, nil, "language model"},
+		{"missing", filepath.Join(empty, "nope"), Options{}, fs.ErrNotExist, "nope"},
+		{"empty", empty, Options{}, ErrNotModel, "neither"},
+		{"mismatch", mismatch, Options{}, nil, "layer_02"},
+		{"shape mismatch", wider, Options{}, nil, "building the model that the manifest describes from its weights"},
+		{"backend", modelDir, Options{Backend: "tpu"}, nil, "unknown backend spec"},
+		{"beam", modelDir, Options{Decoding: DecodingOptions{Beam: -2}}, ErrOptions, "beam width -2"},
+		{"beam too wide", modelDir, Options{Decoding: DecodingOptions{Beam: math.MaxInt32}}, ErrOptions, "beam width 2147483647 is above the maximum, 1024"},
+		{"beam with lm", modelDir, Options{Decoding: DecodingOptions{Beam: -2, LM: goodLM, LMWeight: 0.5}}, ErrOptions, "beam width -2"},
+		{"lm weight negative", modelDir, Options{Decoding: DecodingOptions{LM: goodLM, LMWeight: -1}}, ErrOptions, "weight -1 must be finite"},
+		{"lm weight NaN", modelDir, Options{Decoding: DecodingOptions{LM: goodLM, LMWeight: math.NaN()}}, ErrOptions, "weight NaN must be finite"},
+		{"word bonus Inf", modelDir, Options{Decoding: DecodingOptions{LM: goodLM, LMWeight: 0.5, WordBonus: math.Inf(1)}}, ErrOptions, "word bonus +Inf must be finite"},
+		{"word bonus NaN without lm", modelDir, Options{Decoding: DecodingOptions{Beam: 4, WordBonus: math.NaN()}}, ErrOptions, "word bonus NaN"},
+		{"window", modelDir, Options{Window: 3 * time.Second, Context: 2 * time.Second}, ErrOptions, "longer than twice the context"},
+		{"lm missing", modelDir, Options{Decoding: DecodingOptions{LM: filepath.Join(empty, "x.arpa")}}, fs.ErrNotExist, "language model"},
+		{"lm bad", runDir, Options{Decoding: DecodingOptions{LM: lmFile, LMWeight: 0.5, WordBonus: 1}}, nil, "language model"},
 	} {
-		r, err := Load(c.dir, append([]Option{WithBackend("go")}, c.opts...)...)
+		c.opts.Backend = cmp.Or(c.opts.Backend, "go")
+		r, err := Load(c.dir, &c.opts)
 		if err == nil {
 			r.Close()
 		}
-		if err == nil || (c.err != nil && !errors.Is(err, c.err)) || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s: error %v, want %v containing %q", c.name, err, c.err, c.want)
+		var e *Error
+		if err == nil || (c.err != nil && !errors.Is(err, c.err)) || !strings.Contains(err.Error(), c.want) || !errors.As(err, &e) || e.Op != "load" || e.Path != c.dir {
+			t.Errorf("%s: error %v, want an *Error of load %s wrapping %v containing %q", c.name, err, c.dir, c.err, c.want)
 		}
 	}
 }
@@ -535,15 +611,15 @@ func TestBeamAndLM(t *testing.T) {
 	os.WriteFile(arpa, []byte("\\data\\\nngram 1=4\n\n\\1-grams:\n-0.5\t<s>\n-0.5\t</s>\n-0.5\t<unk>\n-0.5\tthe\n\n\\end\\\n"), 0o644)
 	x := clip16k(t, testutil.LJSpeechClips(t)[1])
 	for _, c := range []struct {
-		opts []Option
+		opts DecodingOptions
 		info string
 	}{
-		{[]Option{WithBeam(1)}, "greedy"},
-		{[]Option{WithBeam(4)}, "beam(width=4)"},
-		{[]Option{WithLM(arpa, 0, 0)}, "beam(width=8), lm order 1 weight 0.5"},
-		{[]Option{WithBeam(16), WithLM(arpa, 0.8, 1)}, "beam(width=16), lm order 1 weight 0.8"},
+		{DecodingOptions{Beam: 1}, "greedy"},
+		{DecodingOptions{Beam: 4}, "beam(width=4)"},
+		{DecodingOptions{LM: arpa}, "beam(width=8), lm order 1 weight 0.5"},
+		{DecodingOptions{Beam: 16, LM: arpa, LMWeight: 0.8, WordBonus: 1}, "beam(width=16), lm order 1 weight 0.8"},
 	} {
-		r, err := Load(dir, append([]Option{WithBackend("go")}, c.opts...)...)
+		r, err := Load(dir, &Options{Backend: "go", Decoding: c.opts})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -588,24 +664,25 @@ func TestModelDirectoryLM(t *testing.T) {
 	x := clip16k(t, testutil.LJSpeechClips(t)[1])
 	for _, c := range []struct {
 		dir  string
-		opts []Option
+		opts DecodingOptions
 		info string
 	}{
-		{dir, nil, "beam(width=6), lm order 1 weight 0.7"},
-		{again, nil, "beam(width=6), lm order 1 weight 0.7"},
-		{dir, []Option{WithBeam(3)}, "beam(width=3), lm order 1 weight 0.7"},
-		{dir, []Option{WithoutLM()}, "greedy"},
-		{dir, []Option{WithoutLM(), WithBeam(4)}, "beam(width=4)"},
-		{dir, []Option{WithLMWeights(0.2, 1)}, "beam(width=6), lm order 1 weight 0.2"},
-		{dir, []Option{WithLMWeights(0.9, 0), WithLM(arpa, 0.2, 0)}, "beam(width=8), lm order 1 weight 0.9"},
-		{dir, []Option{WithLM(arpa, 0.2, 0)}, "beam(width=8), lm order 1 weight 0.2"}, // the directory's settings go with its LM
+		{dir, DecodingOptions{}, "beam(width=6), lm order 1 weight 0.7"},
+		{again, DecodingOptions{}, "beam(width=6), lm order 1 weight 0.7"},
+		{dir, DecodingOptions{Beam: 3}, "beam(width=3), lm order 1 weight 0.7"},
+		{dir, DecodingOptions{NoLM: true}, "greedy"},
+		{dir, DecodingOptions{NoLM: true, Beam: 4}, "beam(width=4)"},
+		{dir, DecodingOptions{LMWeight: 0.2, WordBonus: 1}, "beam(width=6), lm order 1 weight 0.2"},
+		{dir, DecodingOptions{WordBonus: 1}, "beam(width=6), lm order 1 weight 0.5"}, // both weights replace the directory's
+		{dir, DecodingOptions{LMWeight: 0.9, LM: arpa}, "beam(width=8), lm order 1 weight 0.9"},
+		{dir, DecodingOptions{LM: arpa}, "beam(width=8), lm order 1 weight 0.5"}, // the directory's settings go with its LM
 	} {
-		r, err := Load(c.dir, append([]Option{WithBackend("go")}, c.opts...)...)
+		r, err := Load(c.dir, &Options{Backend: "go", Decoding: c.opts})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if r.Info().Decoder != c.info {
-			t.Errorf("%s %d options: decoder %q, want %q", filepath.Base(c.dir), len(c.opts), r.Info().Decoder, c.info)
+			t.Errorf("%s %+v: decoder %q, want %q", filepath.Base(c.dir), c.opts, r.Info().Decoder, c.info)
 		}
 		if _, err := r.Transcribe(gocontext.Background(), x, 16000); err != nil {
 			t.Error(err)
@@ -613,7 +690,7 @@ func TestModelDirectoryLM(t *testing.T) {
 		r.Close()
 	}
 
-	if _, err := Load(dir, WithBackend("go"), WithoutLM(), WithLMWeights(0.2, 0)); err == nil || !strings.Contains(err.Error(), "without a language model") {
+	if _, err := Load(dir, &Options{Backend: "go", Decoding: DecodingOptions{NoLM: true, LMWeight: 0.2}}); !errors.Is(err, ErrOptions) || !strings.Contains(err.Error(), "no language model to weigh") {
 		t.Errorf("an LM weight without an LM: %v", err)
 	}
 
@@ -623,7 +700,7 @@ func TestModelDirectoryLM(t *testing.T) {
 	if err := os.WriteFile(lmPath, gz[:len(gz)/2], 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Load(dir, WithBackend("go")); !errors.Is(err, ErrCorruptCheckpoint) || !strings.Contains(err.Error(), checkpoint.LMFile) {
+	if _, err := Load(dir, &Options{Backend: "go"}); !errors.Is(err, ErrCorruptCheckpoint) || !strings.Contains(err.Error(), checkpoint.LMFile) {
 		t.Errorf("truncated LM: %v", err)
 	}
 	garbled := bytes.Clone(gz)
@@ -631,11 +708,11 @@ func TestModelDirectoryLM(t *testing.T) {
 	if err := os.WriteFile(lmPath, garbled, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Load(dir, WithBackend("go")); !errors.Is(err, ErrCorruptCheckpoint) || !strings.Contains(err.Error(), checkpoint.LMFile) {
+	if _, err := Load(dir, &Options{Backend: "go"}); !errors.Is(err, ErrCorruptCheckpoint) || !strings.Contains(err.Error(), checkpoint.LMFile) {
 		t.Errorf("garbled LM: %v", err)
 	}
-	if r, err := Load(dir, WithBackend("go"), WithoutLM()); err != nil {
-		t.Errorf("WithoutLM still reads the damaged LM: %v", err)
+	if r, err := Load(dir, &Options{Backend: "go", Decoding: DecodingOptions{NoLM: true}}); err != nil {
+		t.Errorf("NoLM still reads the damaged LM: %v", err)
 	} else {
 		r.Close()
 	}
@@ -660,7 +737,7 @@ const (
 // LoadDefault must report ErrNoBundledModel.
 func TestLoadDefault(t *testing.T) {
 	_, statErr := fs.Stat(bundled.FS(), checkpoint.ManifestFile)
-	r, err := LoadDefault(WithBackend("go"))
+	r, err := LoadDefault(&Options{Backend: "go"})
 	if statErr != nil {
 		if !errors.Is(err, ErrNoBundledModel) {
 			t.Fatalf("no bundled model: LoadDefault gave %v, want ErrNoBundledModel", err)
@@ -674,13 +751,13 @@ func TestLoadDefault(t *testing.T) {
 	if r.Info().Dir != "" || r.Info().Manifest.Kind != checkpoint.KindModel {
 		t.Errorf("info %+v", r.Info())
 	}
-	greedy, err := LoadDefault(WithBackend("go"), WithoutLM())
+	greedy, err := LoadDefault(&Options{Backend: "go", Decoding: DecodingOptions{NoLM: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer greedy.Close()
 	if greedy.Info().Decoder != "greedy" {
-		t.Errorf("WithoutLM decoder %q", greedy.Info().Decoder)
+		t.Errorf("NoLM decoder %q", greedy.Info().Decoder)
 	}
 	rows, err := os.ReadFile(testutil.Path(t, "ljspeech", "metadata.csv"))
 	if err != nil {
@@ -728,7 +805,7 @@ func TestOpenFS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := newRecognizer("", c, loader, []Option{WithBackend("go")})
+	r, err := newRecognizer("", c, loader, &Options{Backend: "go"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -114,6 +114,18 @@ func (r Result) WriteVTT(w io.Writer) error {
 	return bw.Flush()
 }
 
+// WriteTSV writes the captions as tab-separated values, as Whisper writes
+// them: a header line "start<TAB>end<TAB>text", then one caption per line
+// with its start and end in whole milliseconds.
+func (r Result) WriteTSV(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	bw.WriteString("start\tend\ttext\n")
+	for _, c := range r.Captions() {
+		fmt.Fprintf(bw, "%d\t%d\t%s\n", c.Start.Milliseconds(), c.End.Milliseconds(), c.Text)
+	}
+	return bw.Flush()
+}
+
 // clock formats a time as HH:MM:SS,mmm (SRT) or HH:MM:SS.mmm (WebVTT).
 func clock(d time.Duration, sep byte) string {
 	ms := d.Milliseconds()

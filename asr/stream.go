@@ -28,16 +28,18 @@ import (
 // comes from the window where it has the context on both sides. Final
 // frames are joined and decoded as one sequence, cut only in a pause or
 // (after 30 s without one) at a word boundary, so no word is split or
-// repeated at a seam.
+// repeated at a seam. With Options.EndpointInterval, the Stream also looks
+// for a pause at that interval, and cuts at one followed by a second of
+// audio: a live stream then gets final words and endpoints about a second
+// after each pause, not when the window fills up.
 //
-// Partial runs the model on the audio since the last cut; to keep that
-// short, a Partial that finds a pause followed by a second of audio makes
-// the words before it final (so a live stream also gets endpoints about a
-// second after each pause, not at the end of a window), and one that runs
-// over half a window or more cuts it as a full window is cut. The audio
-// rerun is then about 6 s on average in continuous speech, less with
-// pauses: tens of milliseconds for the tiny model on the pure-Go backend,
-// cheap enough to call Partial every half second.
+// Where the audio is cut depends only on the audio, never on the chunks it
+// came in or on the Partial calls made: the words that Endpoint and Finish
+// return are those that [Recognizer.Transcribe] gives for the same
+// samples. Partial changes nothing: it decodes the output of the last
+// look for a pause (with Options.EndpointInterval, so a live stream costs
+// one model run per interval however often Partial is called), or else
+// runs the model on the audio since the last cut (at most one window).
 //
 // A Stream is not safe for concurrent use; a Recognizer serves any number
 // of Streams at once.
@@ -66,8 +68,10 @@ type Stream struct {
 	taken    int    // words[:taken] have been returned by Endpoint
 	endpoint int    // words[:endpoint] end at a pause
 
-	partialAt  int // total when partial was computed, -1 if none
+	partialAt  int // total (runs, with Options.EndpointInterval) when partialRes was computed, -1 if none
 	partialRes Result
+	nextCheck  int       // global input frame of the next look for a pause (Options.EndpointInterval)
+	tentative  []float32 // the last run's log-probs after the final ones (from output frame keepFrom)
 
 	// runs counts model runs, for tests.
 	runs int
@@ -82,6 +86,7 @@ func (r *Recognizer) NewStream() *Stream {
 		vocab:     r.am.vocabSize(),
 		spaceID:   r.vocab.Space(),
 		partialAt: -1,
+		nextCheck: r.check,
 	}
 }
 
@@ -128,12 +133,17 @@ func (s *Stream) fail(err error) error {
 // AcceptWaveform appends mono samples in [-1, 1] at sampleRate (resampled
 // to the model's rate; every chunk of a stream must have the same rate).
 // When a window fills up the model runs on it, so a call may take as long
-// as one window's inference.
+// as one window's inference. Errors are *[Error]s of Op "stream".
 func (s *Stream) AcceptWaveform(ctx context.Context, sampleRate int, samples []float32) error {
 	if err := s.begin(); err != nil {
-		return err
+		return wrapErr("stream", "", err)
 	}
 	defer s.r.mu.RUnlock()
+	return wrapErr("stream", "", s.accept(ctx, sampleRate, samples))
+}
+
+// accept is AcceptWaveform, with the Recognizer held.
+func (s *Stream) accept(ctx context.Context, sampleRate int, samples []float32) error {
 	if err := s.setRate(sampleRate); err != nil {
 		return err
 	}
@@ -150,12 +160,12 @@ func (s *Stream) AcceptWaveform(ctx context.Context, sampleRate int, samples []f
 	}
 	m, err := s.fs.Accept(in)
 	if err != nil {
-		return s.fail(fmt.Errorf("asr: features: %w", err))
+		return s.fail(fmt.Errorf("features: %w", err))
 	}
 	if err := s.addFrames(m); err != nil {
 		return err
 	}
-	return s.fullWindows(ctx)
+	return s.process(ctx)
 }
 
 // addFrames normalises new feature frames and appends them.
@@ -164,83 +174,141 @@ func (s *Stream) addFrames(m *features.LogMel) error {
 		return nil
 	}
 	if err := s.r.norm.Apply(m); err != nil {
-		return s.fail(fmt.Errorf("asr: normalisation: %w", err))
+		return s.fail(fmt.Errorf("normalisation: %w", err))
 	}
 	s.buf = append(s.buf, m.Data...)
 	s.total += m.Frames
 	return nil
 }
 
-// fullWindows runs the model on every full window.
-func (s *Stream) fullWindows(ctx context.Context) error {
-	for s.total-s.ws >= s.r.window {
-		if _, err := s.run(ctx, runFull); err != nil {
+// process runs the model where the audio received calls for it, in the
+// order of the audio: at every look for a pause (Options.EndpointInterval)
+// and every full window. What it does depends only on the audio, not on
+// how it was chunked.
+func (s *Stream) process(ctx context.Context) error {
+	for {
+		full := s.ws + s.r.window
+		if s.r.check > 0 {
+			for s.nextCheck <= s.ws {
+				s.nextCheck += s.r.check
+			}
+			if s.nextCheck < full && s.nextCheck <= s.total {
+				at := s.nextCheck
+				s.nextCheck += s.r.check
+				if err := s.run(ctx, runCheck, at); err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		if s.total < full {
+			return nil
+		}
+		if err := s.run(ctx, runFull, full); err != nil {
 			return err
 		}
 	}
-	return nil
 }
 
 // Partial returns the transcript so far: the words not yet taken by
 // Endpoint, including tentative ones that later audio may still change.
-// It runs the model on the audio since the last cut, unless no audio came
-// since the previous Partial.
+// It changes nothing that later results depend on. Without
+// Options.EndpointInterval it runs the model on the audio since the last
+// cut (unless no audio came since the previous Partial); with it, the
+// stream has run the model at the last look for a pause, and Partial only
+// decodes that run's output: its words then reach the last look (at most
+// one interval behind the audio accepted), at no model cost. Errors are
+// *[Error]s of Op "stream".
 func (s *Stream) Partial(ctx context.Context) (Result, error) {
 	if err := s.begin(); err != nil {
-		return Result{}, err
+		return Result{}, wrapErr("stream", "", err)
 	}
 	defer s.r.mu.RUnlock()
-	if s.partialAt == s.total {
+	res, err := s.partial(ctx)
+	return res, wrapErr("stream", "", err)
+}
+
+func (s *Stream) partial(ctx context.Context) (Result, error) {
+	key := s.total
+	if s.r.check > 0 {
+		key = s.runs
+	}
+	if s.partialAt == key {
+		s.partialRes.Duration = s.duration()
 		return s.partialRes, nil
 	}
-	var tentative []float32
-	if s.total > s.ws {
-		var err error
-		if tentative, err = s.run(ctx, runPartial); err != nil {
-			return Result{}, err
+	lp := s.pending
+	tentative := s.tentative
+	if s.r.check == 0 {
+		tentative = nil
+		if s.total > s.ws {
+			n := s.total - s.ws
+			out, err := s.r.am.logProbs(ctx, s.buf[:n*s.bands], n)
+			if err != nil {
+				return Result{}, err
+			}
+			s.runs++
+			tentative = out[(s.keepFrom-s.ws/model.SubsamplingFactor)*s.vocab:]
 		}
 	}
+	if len(tentative) > 0 {
+		lp = append(append(make([]float32, 0, len(s.pending)+len(tentative)), s.pending...), tentative...)
+	}
 	words := append([]Word(nil), s.words[s.taken:]...)
-	if len(s.pending)+len(tentative) > 0 {
-		lp := append(append(make([]float32, 0, len(s.pending)+len(tentative)), s.pending...), tentative...)
+	if len(lp) > 0 {
 		ws, err := s.decode(ctx, lp, s.pendStart)
 		if err != nil {
 			return Result{}, err
 		}
 		words = append(words, ws...)
 	}
-	s.partialAt = s.total
+	if s.r.check > 0 {
+		key = s.runs
+	}
+	s.partialAt = key
 	s.partialRes = newResult(words, s.duration())
 	return s.partialRes, nil
 }
 
 // Endpoint returns the words that became final at a pause since the
 // previous call, and true; or false when no pause has been reached since.
-// Words it returns are left out of later Partial and Finish results, so a
-// server can send each finished utterance once (as Vosk's "result"
-// messages) and the rest as partial results.
+// Words it returns are left out of later Partial and Finish results (and
+// no longer held by the Stream), so a server can send each finished
+// utterance once (as Vosk's "result" messages) and the rest as partial
+// results.
 func (s *Stream) Endpoint() (Result, bool) {
 	if s.endpoint <= s.taken {
 		return Result{}, false
 	}
 	res := newResult(append([]Word(nil), s.words[s.taken:s.endpoint]...), s.duration())
 	s.taken = s.endpoint
+	// Forget the words taken: a stream that never ends holds only those
+	// not yet returned.
+	s.words = s.words[:copy(s.words, s.words[s.taken:])]
+	s.endpoint -= s.taken
+	s.taken = 0
 	return res, true
 }
 
 // Finish ends the stream: it transcribes the rest of the audio and returns
 // the words not taken by Endpoint (all of them if Endpoint was never
-// called). The stream cannot be used afterwards.
+// called). The stream cannot be used afterwards. Errors are *[Error]s of
+// Op "stream".
 func (s *Stream) Finish(ctx context.Context) (Result, error) {
 	if err := s.begin(); err != nil {
-		return Result{}, err
+		return Result{}, wrapErr("stream", "", err)
 	}
 	defer s.r.mu.RUnlock()
+	res, err := s.finish(ctx)
+	return res, wrapErr("stream", "", err)
+}
+
+func (s *Stream) finish(ctx context.Context) (Result, error) {
 	if s.rs != nil {
 		s.resOut = s.rs.Flush(s.resOut[:0])
 		m, err := s.fs.Accept(s.resOut)
 		if err != nil {
-			return Result{}, s.fail(fmt.Errorf("asr: features: %w", err))
+			return Result{}, s.fail(fmt.Errorf("features: %w", err))
 		}
 		if err := s.addFrames(m); err != nil {
 			return Result{}, err
@@ -248,23 +316,23 @@ func (s *Stream) Finish(ctx context.Context) (Result, error) {
 	}
 	m, err := s.fs.Flush()
 	if err != nil {
-		return Result{}, s.fail(fmt.Errorf("asr: features: %w", err))
+		return Result{}, s.fail(fmt.Errorf("features: %w", err))
 	}
 	if err := s.addFrames(m); err != nil {
 		return Result{}, err
 	}
-	if err := s.fullWindows(ctx); err != nil {
+	if err := s.process(ctx); err != nil {
 		return Result{}, err
 	}
 	if s.total > s.ws {
-		if _, err := s.run(ctx, runFinish); err != nil {
+		if err := s.run(ctx, runFinish, s.total); err != nil {
 			return Result{}, err
 		}
 	} else if err := s.decodePending(ctx, len(s.pending)/s.vocab, true); err != nil {
 		return Result{}, err
 	}
 	s.finished = true
-	s.buf, s.pending, s.resOut = nil, nil, nil
+	s.buf, s.pending, s.resOut, s.tentative = nil, nil, nil, nil
 	res := newResult(s.words[s.taken:], s.duration())
 	s.taken, s.endpoint = len(s.words), len(s.words)
 	return res, nil
@@ -282,23 +350,20 @@ func (s *Stream) duration() time.Duration {
 type runMode int
 
 const (
-	runFull    runMode = iota // the window is full: something must become final
-	runPartial                // a partial result: final only at a clear pause
-	runFinish                 // the end of the audio: everything is final
+	runFull   runMode = iota // the window is full: something must become final
+	runCheck                 // a look for a pause (Options.EndpointInterval): final only at a clear pause
+	runFinish                // the end of the audio: everything is final
 )
 
-// run runs the model from the window start ws (one full window, or what
-// there is), makes final what may be, and returns the log-probs that stay
-// tentative (for a partial result).
-func (s *Stream) run(ctx context.Context, mode runMode) ([]float32, error) {
+// run runs the model on the input frames from the window start ws to end
+// (a full window, a look for a pause, or the rest of the audio) and makes
+// final what may be.
+func (s *Stream) run(ctx context.Context, mode runMode, end int) error {
 	const sub = model.SubsamplingFactor
-	n := s.total - s.ws
-	if mode == runFull {
-		n = s.r.window
-	}
+	n := end - s.ws
 	lp, err := s.r.am.logProbs(ctx, s.buf[:n*s.bands], n)
 	if err != nil {
-		return nil, s.fail(err)
+		return s.fail(err)
 	}
 	s.runs++
 	V := s.vocab
@@ -310,48 +375,35 @@ func (s *Stream) run(ctx context.Context, mode runMode) ([]float32, error) {
 		s.pending = append(s.pending, rows(s.keepFrom, outEnd)...)
 		s.keepFrom = outEnd
 		s.advance(s.total)
-		return nil, s.decodePending(ctx, len(s.pending)/V, true)
+		return s.decodePending(ctx, len(s.pending)/V, true)
 	}
 
 	// A cut in a pause needs audio after it: the context for a full window,
-	// less for a partial result so that a live stream reaches endpoints
-	// soon after each pause.
+	// a second for a look for a pause, so that a live stream reaches
+	// endpoints soon after each pause.
 	limit := outEnd - s.r.ctxFrames/sub
-	if mode == runPartial {
+	if mode == runCheck {
 		limit = outEnd - min(s.r.ctxFrames/sub, int(endpointContext/s.r.frameDur))
 	}
-	if c := s.lastPause(lp, outStart, s.keepFrom, limit); c > s.keepFrom && (mode == runPartial || c-outStart >= s.r.window/sub/2) {
+	if c := s.lastPause(lp, outStart, s.keepFrom, limit); c > s.keepFrom && (mode == runCheck || c-outStart >= s.r.window/sub/2) {
 		s.pending = append(s.pending, rows(s.keepFrom, c)...)
 		s.keepFrom = c
 		s.advance(c * sub)
-		if err := s.decodePending(ctx, len(s.pending)/V, true); err != nil {
-			return nil, err
-		}
-		if mode == runPartial {
-			return rows(c, outEnd), nil
-		}
-		return nil, nil
+		s.tentative = rows(c, outEnd)
+		return s.decodePending(ctx, len(s.pending)/V, true)
 	}
-	// A partial result over half a window or more also makes its output
-	// final up to the context before its end, as a full window does: the
-	// model has just computed it, and the next partial reruns less.
-	if mode == runPartial && (n < s.r.window/2 || n-2*s.r.ctxFrames < sub) {
-		return rows(s.keepFrom, outEnd), nil
+	if mode == runCheck {
+		s.tentative = rows(s.keepFrom, outEnd)
+		return nil
 	}
 	// Overlap: keep the output up to the context before the window's end;
 	// the next window starts the context before that.
-	end := s.ws + n
 	finalEnd := (end - s.r.ctxFrames) / sub
 	s.pending = append(s.pending, rows(s.keepFrom, finalEnd)...)
 	s.keepFrom = finalEnd
 	s.advance((end - 2*s.r.ctxFrames) / sub * sub)
-	if err := s.boundPending(ctx); err != nil {
-		return nil, err
-	}
-	if mode == runPartial {
-		return rows(finalEnd, outEnd), nil
-	}
-	return nil, nil
+	s.tentative = rows(finalEnd, outEnd)
+	return s.boundPending(ctx)
 }
 
 // advance moves the window start to input frame ws (a multiple of 4),
@@ -438,7 +490,7 @@ func (s *Stream) decode(ctx context.Context, lp []float32, start int) ([]Word, e
 		}
 		res, err := s.r.decoder.Decode(ctx, decode.LogProbs{Data: lp[from*V : to*V], Frames: to - from, Vocab: V})
 		if err != nil {
-			return fmt.Errorf("asr: decoding: %w", err)
+			return fmt.Errorf("decoding: %w", err)
 		}
 		words = append(words, wordsFrom(res.Words, time.Duration(start+from)*s.r.frameDur)...)
 		return nil

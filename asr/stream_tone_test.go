@@ -2,6 +2,7 @@ package asr
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -95,7 +96,7 @@ func toneCentres(t *testing.T, cfg features.Config) []float64 {
 
 // newToneRecognizer returns a Recognizer around the tone model, with the
 // default features and identity normalisation.
-func newToneRecognizer(t *testing.T, opts ...Option) (*Recognizer, *toneModel) {
+func newToneRecognizer(t *testing.T, opts Options) (*Recognizer, *toneModel) {
 	t.Helper()
 	cfg := features.DefaultConfig()
 	ext, err := features.NewExtractor(cfg)
@@ -124,11 +125,10 @@ func newToneRecognizer(t *testing.T, opts ...Option) (*Recognizer, *toneModel) {
 	}
 	mcfg, _ := model.Preset("tiny")
 	man := &checkpoint.Manifest{Model: mcfg, Features: cfg, Normalization: norm, Vocabulary: vocab}
-	o := options{}
-	for _, opt := range opts {
-		opt(&o)
+	if err := opts.Validate(); err != nil {
+		t.Fatal(err)
 	}
-	r, err := assemble("tones", man, m, o)
+	r, err := assemble("tones", man, m, decoderSpec{}, &opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,7 +277,7 @@ func TestToneTranscribeWindows(t *testing.T) {
 		{10 * time.Minute, 2 * time.Second}, // one window for everything
 	} {
 		t.Run(fmt.Sprintf("window=%v,context=%v", c.window, c.context), func(t *testing.T) {
-			r, m := newToneRecognizer(t, WithWindow(c.window, c.context))
+			r, m := newToneRecognizer(t, Options{Window: c.window, Context: c.context})
 			res, err := r.Transcribe(context.Background(), samples, 16000)
 			if err != nil {
 				t.Fatal(err)
@@ -304,7 +304,7 @@ func TestToneNoPauseOverlapOnly(t *testing.T) {
 	}
 	samples, words, want := toneScript(t, 16000, phrases, nil)
 	for _, w := range []time.Duration{2 * time.Second, 3 * time.Second, 5 * time.Second} {
-		r, m := newToneRecognizer(t, WithWindow(w, 480*time.Millisecond))
+		r, m := newToneRecognizer(t, Options{Window: w, Context: 480 * time.Millisecond})
 		res, err := r.Transcribe(context.Background(), samples, 16000)
 		if err != nil {
 			t.Fatal(err)
@@ -326,7 +326,7 @@ func TestToneResampled(t *testing.T) {
 	pauses := []time.Duration{time.Second, 600 * time.Millisecond, 400 * time.Millisecond, 2 * time.Second, 800 * time.Millisecond}
 	for _, rate := range []int{22050, 44100, 48000} {
 		samples, words, want := toneScript(t, rate, phrases, pauses)
-		r, _ := newToneRecognizer(t, WithWindow(3*time.Second, 800*time.Millisecond))
+		r, _ := newToneRecognizer(t, Options{Window: 3 * time.Second, Context: 800 * time.Millisecond})
 		res, err := r.Transcribe(context.Background(), samples, rate)
 		if err != nil {
 			t.Fatal(err)
@@ -358,7 +358,7 @@ func TestToneStream(t *testing.T) {
 	samples, words, want := toneScript(t, rate, phrases, pauses)
 	ctx := context.Background()
 	for _, window := range []time.Duration{0, 3 * time.Second} {
-		r, m := newToneRecognizer(t, WithWindow(window, window/4))
+		r, m := newToneRecognizer(t, Options{Window: window, Context: window / 4, EndpointInterval: 500 * time.Millisecond})
 		s := r.NewStream()
 		var got []Word
 		endpoints, partials := 0, 0
@@ -425,7 +425,7 @@ func TestToneStream(t *testing.T) {
 			t.Errorf("window %v: %d endpoints for %d pauses", window, endpoints, len(pauses))
 		}
 		t.Logf("window %v: %d partials, %d endpoints, %d model runs", window, partials, endpoints, m.calls)
-		if _, err := s.Partial(ctx); err != ErrStreamFinished {
+		if _, err := s.Partial(ctx); !errors.Is(err, ErrStreamFinished) {
 			t.Errorf("Partial after Finish: %v", err)
 		}
 	}

@@ -594,7 +594,9 @@ func (j *jobs) describeLocked(id string) (api.Job, error) {
 		if st == nil || st.Updated.Before(c.started.Add(-time.Second)) {
 			job.State, job.Message = api.JobStarting, "the training process is starting"
 		}
-		if c.stopping && job.State.Active() && job.State != api.JobStopping {
+		// Until the process has exited, a stop is still in progress, even
+		// once the trainer has written its final state.
+		if c.stopping && job.State != api.JobStopping && job.State != api.JobFailed {
 			job.State, job.Message = api.JobStopping, "finishing the step and saving a checkpoint"
 		}
 	case rec.Failure != "":

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"time"
+
 	"github.com/asrkit/asrkit/asr"
 	"github.com/asrkit/asrkit/asr/checkpoint"
 )
@@ -67,33 +69,36 @@ func exportModel(runDir, out string, average *int, float16 bool) (*manifest, err
 // loadRecognizer loads a model ("" for the bundled one) with q's beam width
 // and language-model choice (its weights are applied by withDecoding).
 func loadRecognizer(path, backend string, q decodeQuery) (*asr.Recognizer, error) {
-	opts := []asr.Option{asr.WithBackend(backend)}
+	opts := &asr.Options{Backend: backend, Decoding: asr.DecodingOptions{NoLM: q.noLM}}
 	if q.beam != nil {
-		opts = append(opts, asr.WithBeam(*q.beam))
-	}
-	if q.noLM {
-		opts = append(opts, asr.WithoutLM())
+		opts.Decoding.Beam = *q.beam
 	}
 	if path == "" {
-		return asr.LoadDefault(opts...)
+		return asr.LoadDefault(opts)
 	}
-	return asr.Load(path, opts...)
+	return asr.Load(path, opts)
 }
 
 // withDecoding returns a variant of r that decodes as q says, sharing r's
 // model. lw and wb are r's language-model weight and word bonus: the one
 // of them q does not set keeps its value.
 func withDecoding(r *asr.Recognizer, q decodeQuery, lw, wb float64) (*asr.Recognizer, error) {
-	var opts []asr.Option
+	d := asr.DecodingOptions{NoLM: q.noLM}
 	if q.beam != nil {
-		opts = append(opts, asr.WithBeam(*q.beam))
-	}
-	if q.noLM {
-		opts = append(opts, asr.WithoutLM())
-		lw = 0
+		d.Beam = *q.beam
 	}
 	if q.lmWeight != nil || q.wordBonus != nil {
-		opts = append(opts, asr.WithLMWeights(ptrOr(q.lmWeight, lw), ptrOr(q.wordBonus, wb)))
+		if q.noLM {
+			lw = 0
+		}
+		d.LMWeight, d.WordBonus = ptrOr(q.lmWeight, lw), ptrOr(q.wordBonus, wb)
 	}
-	return r.WithDecoding(opts...)
+	return r.WithDecoding(d)
+}
+
+// streamRecognizer returns the variant of r that a live stream uses: it
+// looks for pauses every interval of audio, so that words become final
+// (and the client gets a result) about a second after each pause.
+func streamRecognizer(r *asr.Recognizer, interval time.Duration) (*asr.Recognizer, error) {
+	return r.WithEndpointInterval(interval)
 }

@@ -121,7 +121,7 @@ func statusOf(err error) int {
 func TestTranscribe(t *testing.T) {
 	_, ts, c := newServer(t, nil)
 	ctx := context.Background()
-	rec, err := asr.Load(testModel(t), asr.WithBackend("go"))
+	rec, err := asr.Load(testModel(t), &asr.Options{Backend: "go"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,6 +55,9 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 	m := s.models.acquire()
 	defer m.release()
 	rec, err := m.recognizer(q)
+	if err == nil {
+		rec, err = streamRecognizer(rec, s.cfg.PartialInterval)
+	}
 	if err != nil {
 		writeError(w, err)
 		return

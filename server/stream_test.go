@@ -163,7 +163,9 @@ func TestVoskSession(t *testing.T) {
 	if partials == 0 || len(finals) < 2 {
 		t.Errorf("%d chunks gave %d partials and %d finals (want an endpoint between the clips)", chunks, partials, len(finals))
 	}
-	rec, err := asr.Load(testModel(t), asr.WithBackend("go"))
+	// The server's streams look for pauses every PartialInterval (its
+	// default here): the library stream and Transcribe below do too.
+	rec, err := asr.Load(testModel(t), &asr.Options{Backend: "go", EndpointInterval: server.DefaultPartialInterval})
 	if err != nil {
 		t.Fatal(err)
 	}

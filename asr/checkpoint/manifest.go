@@ -112,8 +112,8 @@ type Manifest struct {
 // search of Beam prefixes, fused with the language model in the file LM of
 // the directory (normally [LMFile]) at LMWeight (the scale of the language
 // model's natural-log probabilities) and WordBonus (added per word).
-// Package asr's Load and LoadDefault decode with it unless told otherwise
-// (see asr.WithLM and asr.WithoutLM).
+// Package asr's Load and LoadDefault decode with it unless their
+// asr.DecodingOptions say otherwise (another language model, or NoLM).
 type Decoding struct {
 	Beam      int     `json:"beam,omitempty"`
 	LM        string  `json:"lm,omitempty"`

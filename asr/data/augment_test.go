@@ -374,3 +374,50 @@ func TestLoaderWithCopiesResumes(t *testing.T) {
 	}
 	it2.Close()
 }
+
+func TestLoaderGain(t *testing.T) {
+	ctx := context.Background()
+	d := batchDataset(t, BatchingConfig{MaxFrames: 2000, Seed: 5})
+	first := func(gain []float64, training bool) *Batch {
+		t.Helper()
+		d.Config.Augment.GainDB = gain
+		defer func() { d.Config.Augment.GainDB = nil }()
+		l, err := d.Loader(Train, LoaderOptions{Training: training, Unnormalized: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		it := l.Epoch(ctx, 0)
+		defer it.Close()
+		b, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	clean, louder := first(nil, true), first([]float64{6, 6}, true)
+	want := float32(6 * math.Ln10 / 10)
+	for row := 0; row < clean.Rows; row++ {
+		for f := 0; f < clean.Frames; f++ {
+			for k := 0; k < clean.Bands; k++ {
+				i := (row*clean.Frames+f)*clean.Bands + k
+				diff := louder.Features[i] - clean.Features[i]
+				if f >= int(clean.FrameLengths[row]) {
+					want := float32(0) // padding stays zero
+					if diff != want {
+						t.Fatalf("row %d frame %d (padding) changed by %v", row, f, diff)
+					}
+				} else if math.Abs(float64(diff-want)) > 1e-5 {
+					t.Fatalf("row %d frame %d band %d: +6 dB moved the log energy by %v, want %v", row, f, k, diff, want)
+				}
+			}
+		}
+	}
+	// A range draws a gain per row; evaluation never changes the level.
+	a, b := first([]float64{-10, 10}, true), first([]float64{-10, 10}, true)
+	if !slices.Equal(a.Features, b.Features) || slices.Equal(a.Features, clean.Features) {
+		t.Error("random gains are not reproducible, or not applied")
+	}
+	if e1, e2 := first(nil, false), first([]float64{-10, 10}, false); !slices.Equal(e1.Features, e2.Features) {
+		t.Error("gain applied to an evaluation loader")
+	}
+}

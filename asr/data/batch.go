@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -393,6 +394,10 @@ func (l *Loader) build(ctx context.Context, pos Position, p planned) (*Batch, er
 		if m.Frames > b.Frames || m.Bands != b.Bands {
 			return nil, fmt.Errorf("data: %s: cached features are %dx%d, bucket is %dx%d (the cache changed under the loader)", u.ID, m.Frames, m.Bands, b.Frames, b.Bands)
 		}
+		if g := l.d.Config.Augment.GainDB; l.opts.Training && len(g) == 2 && (g[0] != 0 || g[1] != 0) {
+			r := rand.New(rand.NewPCG(l.cfg.Seed, mix(5, uint64(pos.Epoch), uint64(pos.Batch), uint64(row))))
+			applyGain(m, g[0]+(g[1]-g[0])*r.Float64())
+		}
 		if !l.opts.Unnormalized {
 			if err := norm.Apply(m); err != nil {
 				return nil, fmt.Errorf("data: %s: %w", u.ID, err)
@@ -411,6 +416,16 @@ func (l *Loader) build(ctx context.Context, pos Position, p planned) (*Batch, er
 		out.Seconds += seconds
 	}
 	return out, nil
+}
+
+// applyGain changes the level of log-mel features by db decibels: natural-log
+// mel energies shift by db·ln(10)/10.
+func applyGain(m *features.LogMel, db float64) {
+	off := float32(db * math.Ln10 / 10)
+	d := m.Data[:m.Frames*m.Bands]
+	for i := range d {
+		d[i] += off
+	}
 }
 
 // IteratorStats measures how long the consumer of an Iterator waited for

@@ -17,6 +17,15 @@ import (
 	"github.com/asrkit/asrkit/asr/features"
 )
 
+// ErrCacheIO is wrapped by the errors of writing the feature cache (a full
+// disk, a read-only folder, a failing device). They stop a build: they say
+// nothing about the audio, so they never make an utterance invalid.
+var ErrCacheIO = errors.New("feature cache I/O error")
+
+// writeEntry writes a cache entry (writeCacheEntry; a variable, so that
+// tests can make the disk fail).
+var writeEntry = writeCacheEntry
+
 // Cache is a folder of log-mel features, one checksummed file per utterance
 // (see the package documentation for the format). Its name carries a hash of
 // the feature configuration, so a different configuration uses a different
@@ -298,8 +307,8 @@ func (c *Cache) store(m entryMeta, x []float32, prof *stageTimes, clock *stopwat
 	if err != nil {
 		return m, nil, err
 	}
-	if err := writeCacheEntry(c.path(m.ID), b); err != nil {
-		return m, nil, fmt.Errorf("cache: %w", err)
+	if err := writeEntry(c.path(m.ID), b); err != nil {
+		return m, nil, fmt.Errorf("%w: writing %s: %w", ErrCacheIO, c.path(m.ID), err)
 	}
 	clock.lap(&prof.write)
 	return m, lm, nil

@@ -102,6 +102,14 @@ type AugmentConfig struct {
 	// ReverbRT60 is the range of reverberation times in seconds, [low,
 	// high]. Empty means [0.2, 0.7].
 	ReverbRT60 []float64 `yaml:"reverb_rt60,omitempty" json:"reverb_rt60,omitempty"`
+	// GainDB is a range of level changes in dB, [low, high]: each training
+	// row of each batch is made louder or quieter by a gain drawn from it
+	// (seeded by datasets.batching.seed, the epoch, the batch and the row,
+	// so a resumed run draws the same), so that the model does not depend
+	// on the recording level. Applied to the cached log-mel features (a
+	// gain is an offset of the log energies), not to the cache. Empty
+	// means none.
+	GainDB []float64 `yaml:"gain_db,omitempty" json:"gain_db,omitempty"`
 }
 
 // Defaults of AugmentConfig's ranges.
@@ -160,6 +168,7 @@ func (a AugmentConfig) validate(bad func(string, ...any)) {
 	}
 	rng("noise_snr", a.NoiseSNR, -10, 100)
 	rng("reverb_rt60", a.ReverbRT60, 0.05, 3)
+	rng("gain_db", a.GainDB, -40, 40)
 }
 
 // LJSpeechConfig names an LJSpeech-format corpus.

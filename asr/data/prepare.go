@@ -45,7 +45,9 @@ type Options struct {
 	// Progress, when not nil, receives a progress bar while audio is checked
 	// and features are computed (pass os.Stderr when it is a terminal).
 	Progress io.Writer
-	// Logger receives progress and warnings. Nil means silence.
+	// Logger receives warnings: each item left out by skip_invalid, a
+	// cache entry that had to be recomputed, an unreadable split file. Nil
+	// logs nothing (the package never logs through slog's default logger).
 	Logger *slog.Logger
 }
 
@@ -406,6 +408,12 @@ func run(ctx context.Context, cfg Config, opts Options, build bool) (*Dataset, e
 	probs = append(probs, aprobs...)
 	sortProblems(probs)
 	rep.Problems = probs
+	if build && cfg.SkipInvalid {
+		// Left out of training: each is said, not just counted.
+		for _, p := range probs {
+			log.Warn("leaving out an invalid item (datasets.skip_invalid)", "item", p.String())
+		}
+	}
 	rep.summarize(valid)
 	d.sets = map[Split][]Utterance{}
 	rep.Sets = map[Split]SetSummary{}
@@ -517,6 +525,21 @@ func checkAudio(ctx context.Context, c *Cache, utts []Utterance, cfg Config, opt
 		bar = newProgress(opts.Progress, len(utts), desc)
 	}
 	rate := float64(c.fcfg.SampleRate)
+	// An I/O error of the cache stops every worker: it is the disk's
+	// fault, not the audio's, and the build cannot go on.
+	var (
+		failed  atomic.Bool
+		fatal   error
+		fatalMu sync.Mutex
+		stop    = func(err error) {
+			fatalMu.Lock()
+			if fatal == nil {
+				fatal = err
+			}
+			fatalMu.Unlock()
+			failed.Store(true)
+		}
+	)
 	workers := max(1, min(cfg.Workers, len(utts)))
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
@@ -529,7 +552,7 @@ func checkAudio(ctx context.Context, c *Cache, utts []Utterance, cfg Config, opt
 			ws := scratch{clock: newStopwatch(true)}
 			for {
 				i := int(next.Add(1) - 1)
-				if i >= len(utts) || ctx.Err() != nil {
+				if i >= len(utts) || ctx.Err() != nil || failed.Load() {
 					return
 				}
 				u := &utts[i]
@@ -566,6 +589,10 @@ func checkAudio(ctx context.Context, c *Cache, utts []Utterance, cfg Config, opt
 						corrupt.Add(1)
 					}
 					m, _, err := c.compute(u, st, &prof, &ws)
+					if errors.Is(err, ErrCacheIO) {
+						stop(err)
+						return
+					}
 					if err != nil {
 						fail(ProblemUnreadableAudio, err.Error())
 						continue
@@ -600,6 +627,10 @@ func checkAudio(ctx context.Context, c *Cache, utts []Utterance, cfg Config, opt
 				if probs[i] == nil && build && u.Split == Train && cfg.Augment.Enabled() {
 					u.Copies = cfg.Augment.copies(u.ID)
 					n, err := c.ensureCopies(u, st, u.Copies, cfg.MaxDuration, opts.Subsampling, &prof, &ws)
+					if errors.Is(err, ErrCacheIO) {
+						stop(err)
+						return
+					}
 					if err != nil {
 						fail(ProblemUnreadableAudio, "augmented copy: "+err.Error())
 						continue
@@ -613,6 +644,9 @@ func checkAudio(ctx context.Context, c *Cache, utts []Utterance, cfg Config, opt
 	bar.finish()
 	if err := ctx.Err(); err != nil {
 		return nil, nil, BuildStats{}, err
+	}
+	if err := fatal; err != nil {
+		return nil, nil, BuildStats{}, fmt.Errorf("data: %w", err)
 	}
 	var valid []Utterance
 	var out []Problem

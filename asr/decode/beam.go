@@ -25,6 +25,11 @@ const (
 	DefaultUnknownCharPenalty = -2.0
 )
 
+// MaxWidth is the widest beam a Beam accepts. Wider beams cost time and
+// memory in proportion to their width and gain nothing measurable on a
+// character CTC model (pyctcdecode's default is 100, NeMo's up to 256).
+const MaxWidth = 1024
+
 // Beam is CTC prefix beam search (Hannun et al. 2014), optionally fused
 // with a word n-gram language model. Its zero value searches 8 prefixes
 // without a language model.
@@ -51,8 +56,8 @@ const (
 type Beam struct {
 	Vocab         *text.Vocabulary // nil means text.DefaultVocabulary()
 	FrameDuration time.Duration    // 0 means DefaultFrameDuration
-	// Width is the number of prefixes kept per frame; 0 means
-	// DefaultWidth. Width 1 keeps the most probable prefix frame by frame:
+	// Width is the number of prefixes kept per frame, at most MaxWidth; 0
+	// means DefaultWidth. Width 1 keeps the most probable prefix frame by frame:
 	// on peaky posteriors (each frame's best class above 0.5) that is the
 	// greedy result, which the tests check on random such inputs.
 	Width int
@@ -94,9 +99,10 @@ type beamSettings struct {
 	unk, unkChar float64
 }
 
-// Validate reports settings that Decode would refuse (a negative width,
-// a log-probability above 0, a NaN or infinite weight, bonus or penalty),
-// so that a caller can check them once, before decoding anything.
+// Validate reports settings that Decode would refuse (a negative width or
+// one above MaxWidth, a log-probability above 0, a NaN or infinite weight,
+// bonus or penalty), so that a caller can check them once, before decoding
+// anything.
 func (b Beam) Validate() error {
 	_, err := b.settings()
 	return err
@@ -107,6 +113,8 @@ func (b Beam) settings() (beamSettings, error) {
 	switch {
 	case bs.width < 0:
 		return bs, fmt.Errorf("decode: beam width %d is negative", bs.width)
+	case bs.width > MaxWidth:
+		return bs, fmt.Errorf("decode: beam width %d is above the maximum, %d", bs.width, MaxWidth)
 	case bs.minLP > 0 || math.IsNaN(bs.minLP):
 		return bs, fmt.Errorf("decode: TokenMinLogProb %v must be a log-probability (≤ 0)", bs.minLP)
 	case bs.prune > 0 || math.IsNaN(bs.prune):

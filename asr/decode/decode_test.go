@@ -265,7 +265,7 @@ func TestBruteForce(t *testing.T) {
 				bestKey, best = k, s
 			}
 		}
-		res, err := Beam{Vocab: v, Width: 2000, TokenMinLogProb: math.Inf(-1), BeamPruneLogProb: math.Inf(-1)}.Decode(ctx, lp)
+		res, err := Beam{Vocab: v, Width: MaxWidth, TokenMinLogProb: math.Inf(-1), BeamPruneLogProb: math.Inf(-1)}.Decode(ctx, lp)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -545,6 +545,8 @@ func TestDecodeErrors(t *testing.T) {
 		{"NaN", Beam{}, nan, "frame 1, class 2 is not a log-probability"},
 		{"positive", Greedy{}, pos, "frame 0, class 3"},
 		{"negative width", Beam{Width: -1}, good, "width -1"},
+		{"width above the maximum", Beam{Width: MaxWidth + 1}, good, "width 1025 is above the maximum, 1024"},
+		{"width 2^31-1", Beam{Width: math.MaxInt32}, good, "above the maximum"},
 		{"positive token threshold", Beam{TokenMinLogProb: 1}, good, "TokenMinLogProb"},
 		{"negative LM weight", Beam{LMWeight: -1}, good, "LMWeight"},
 		{"NaN bonus", Beam{WordBonus: math.NaN()}, good, "WordBonus"},

@@ -1,7 +1,6 @@
 package features
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"fmt"
@@ -61,7 +60,9 @@ func DecodeFile(path string) (*Audio, error) {
 	return a, nil
 }
 
-// Decode reads a whole audio stream and returns it as mono float32 samples.
+// Decode reads a whole audio stream and returns it as mono float32 samples
+// (an [AudioReader] gives them a block at a time instead, for audio too long
+// to hold in memory).
 // The format is recognised by its magic bytes, whatever the file name says:
 //
 //   - WAV (RIFF/WAVE, and RF64/BW64 for files over 4 GiB): integer PCM of 1 to
@@ -79,28 +80,11 @@ func DecodeFile(path string) (*Audio, error) {
 // never allocate more than the input's real length calls for, whatever its
 // headers claim.
 func Decode(r io.Reader) (*Audio, error) {
-	hint := remaining(r)
-	br := bufio.NewReaderSize(r, 64<<10)
-	head, err := br.Peek(64)
-	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+	a, err := NewAudioReader(r)
+	if err != nil {
 		return nil, err
 	}
-	switch kind := sniff(head); kind {
-	case "wav", "rf64":
-		return decodeWAV(br, hint)
-	case "flac":
-		return decodeFLAC(br)
-	case "mp3":
-		return decodeMP3(br)
-	case "empty":
-		return nil, malformed("empty input")
-	case "text":
-		return nil, malformed("the input is a text file, not audio (it starts %q)", preview(head))
-	case "":
-		return nil, fmt.Errorf("%w: unknown format (the input starts with bytes % x)", ErrUnsupportedFormat, head[:min(len(head), 12)])
-	default:
-		return nil, &FormatError{Format: kind}
-	}
+	return a.ReadAll()
 }
 
 // Sniff names the format of audio that starts with head (at least its first

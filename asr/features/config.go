@@ -7,7 +7,7 @@ import (
 )
 
 // Config describes the log-mel features. Its zero value means the defaults
-// of DESIGN.md (NeMo's Conformer preprocessor): 16 kHz, a 25 ms symmetric
+// (those of NeMo's Conformer preprocessor): 16 kHz, a 25 ms symmetric
 // Hann window (400 samples) every 10 ms (160), n_fft 512, 80 mel bands on the
 // Slaney scale with Slaney normalisation from 0 to 8000 Hz, pre-emphasis
 // 0.97, natural log of the mel energy plus 2^-24, and dither 1e-5 for

@@ -14,12 +14,13 @@ import (
 // LAME, ffmpeg and every gapless player count it.
 const mp3DecoderDelay = 529
 
-// decodeMP3 decodes MPEG audio layer III with github.com/hajimehoshi/go-mp3
-// (pure Go). Like ffmpeg, it removes the Xing/Info frame, the encoder delay and
-// the decoder delay from the start and the padding from the end when the file
-// has a LAME tag (gapless information), so that times match the source; without
-// one, only the decoder delay is removed.
-func decodeMP3(br *bufio.Reader) (a *Audio, err error) {
+// newMP3Reader decodes MPEG audio layer III with
+// github.com/hajimehoshi/go-mp3 (pure Go). Like ffmpeg, it removes the
+// Xing/Info frame, the encoder delay and the decoder delay from the start
+// and the padding from the end when the file has a LAME tag (gapless
+// information), so that times match the source; without one, only the
+// decoder delay is removed.
+func newMP3Reader(br *bufio.Reader) (a *AudioReader, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			a, err = nil, malformed("mp3: corrupt stream (decoder panic: %v)", r)
@@ -34,40 +35,80 @@ func decodeMP3(br *bufio.Reader) (a *Audio, err error) {
 	if rate < MinSampleRate || rate > MaxSampleRate {
 		return nil, malformed("mp3: sample rate %d Hz", rate)
 	}
-	// The decoder always yields 16-bit little-endian stereo.
-	out := make([]float32, 0, 1<<16)
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := d.Read(buf)
-		for i := 0; i+4 <= n; i += 4 {
-			l := int16(binary.LittleEndian.Uint16(buf[i:]))
-			r := int16(binary.LittleEndian.Uint16(buf[i+2:]))
-			out = append(out, (float32(l)+float32(r))/65536)
-		}
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			return nil, malformed("mp3: after sample %d: %v", len(out), err)
-		}
-		if n == 0 {
-			return nil, malformed("mp3: the decoder made no progress after sample %d", len(out))
-		}
-	}
-	start := mp3DecoderDelay
-	end := len(out)
+	m := &mp3Data{dec: d, skip: mp3DecoderDelay, buf: make([]byte, 32<<10)}
 	if info.infoFrame {
-		start += info.frameSamples
+		m.skip += info.frameSamples
 	}
 	if info.lame {
-		start += info.delay
-		end -= max(info.padding-mp3DecoderDelay, 0)
+		m.skip += info.delay
+		m.trim = max(info.padding-mp3DecoderDelay, 0)
 	}
-	if start >= end {
-		return nil, malformed("mp3: no audio frames")
+	return &AudioReader{rate: rate, channels: info.channels, format: "mp3", frames: -1, capHint: 1 << 16, read: m.read}, nil
+}
+
+// mp3Data is the state of an MP3 reader: the samples decoded but not yet
+// returned are held in hold, of which the last trim (the end padding) are
+// only returned once more samples follow them.
+type mp3Data struct {
+	dec      *mp3.Decoder
+	buf      []byte
+	hold     []float32
+	skip     int   // samples still to drop at the start
+	trim     int   // samples to drop at the end
+	decoded  int64 // samples decoded, dropped ones included
+	returned int64
+	eof      bool
+}
+
+func (m *mp3Data) read(dst []float32) (n int, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			n, err = 0, malformed("mp3: corrupt stream (decoder panic: %v)", r)
+		}
+	}()
+	for len(m.hold) <= m.trim && !m.eof {
+		if err := m.fill(); err != nil {
+			return 0, err
+		}
 	}
-	out = out[start:end:end]
-	return &Audio{Samples: out, SampleRate: rate, Channels: info.channels, Format: "mp3"}, nil
+	avail := len(m.hold) - m.trim
+	if avail <= 0 {
+		if m.returned == 0 {
+			return 0, malformed("mp3: no audio frames")
+		}
+		return 0, io.EOF
+	}
+	n = copy(dst, m.hold[:avail])
+	m.hold = m.hold[:copy(m.hold, m.hold[n:])]
+	m.returned += int64(n)
+	return n, nil
+}
+
+// fill decodes the next block of the stream (always 16-bit little-endian
+// stereo from the decoder) into hold.
+func (m *mp3Data) fill() error {
+	n, err := m.dec.Read(m.buf)
+	for i := 0; i+4 <= n; i += 4 {
+		l := int16(binary.LittleEndian.Uint16(m.buf[i:]))
+		r := int16(binary.LittleEndian.Uint16(m.buf[i+2:]))
+		m.decoded++
+		if m.skip > 0 {
+			m.skip--
+			continue
+		}
+		m.hold = append(m.hold, (float32(l)+float32(r))/65536)
+	}
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			m.eof = true
+			return nil
+		}
+		return malformed("mp3: after sample %d: %v", m.decoded, err)
+	}
+	if n == 0 {
+		return malformed("mp3: the decoder made no progress after sample %d", m.decoded)
+	}
+	return nil
 }
 
 // mp3Info is what the first frame of an MP3 stream says.

@@ -13,7 +13,7 @@ const MinStd = 1e-5
 
 // Stats accumulates per-band means and variances of log-mel features over
 // many utterances (Chan et al.'s parallel algorithm, in float64), for the
-// global normalisation that DESIGN.md calls for. Stats from separate
+// global (per-band) normalisation the models use. Stats from separate
 // goroutines or shards combine with Merge. The zero value is not usable:
 // call NewStats.
 type Stats struct {

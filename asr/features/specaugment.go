@@ -8,7 +8,8 @@ import (
 // SpecAugment masks random bands and frames of normalised features for
 // training (Park et al., 2019; NeMo's SpectrogramAugmentation without time
 // warping). Masked values are set to 0, the mean after normalisation. The
-// zero value masks nothing; [DefaultSpecAugment] gives DESIGN.md's settings.
+// zero value masks nothing; [DefaultSpecAugment] gives the training defaults
+// (NeMo's Conformer-CTC settings).
 type SpecAugment struct {
 	// FreqMasks is the number of frequency masks.
 	FreqMasks int `yaml:"freq_masks" json:"freq_masks"`

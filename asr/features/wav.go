@@ -31,7 +31,9 @@ type wavFmt struct {
 	width      int // bytes per sample of one channel (the container)
 }
 
-func decodeWAV(br *bufio.Reader, hint int64) (*Audio, error) {
+// newWAVReader parses a WAV header up to its data chunk and returns a
+// reader of the data.
+func newWAVReader(br *bufio.Reader, hint int64) (*AudioReader, error) {
 	var hdr [12]byte
 	if n, err := io.ReadFull(br, hdr[:]); err != nil {
 		return nil, malformed("wav: truncated header (%d of 12 bytes)", n)
@@ -97,11 +99,7 @@ func decodeWAV(br *bufio.Reader, hint int64) (*Audio, error) {
 			case size == 0 || size == 0xffffffff:
 				limit = -1 // streaming writer: the data runs to the end
 			}
-			samples, err := readWAVData(br, f, limit, hint)
-			if err != nil {
-				return nil, err
-			}
-			return &Audio{Samples: samples, SampleRate: f.rate, Channels: f.channels, Format: format}, nil
+			return newWAVData(br, f, format, limit, hint), nil
 		default:
 			// LIST, fact, cue, bext, JUNK, ...: skip with the padding byte.
 			skip := int64(size) + int64(size&1)
@@ -207,65 +205,94 @@ func wavCodecName(code uint16) string {
 	return "unknown codec"
 }
 
-// readWAVData reads limit bytes of sample frames (to the end of the input when
-// limit < 0) and downmixes them. The output is sized from the input's real
-// length when known (hint, bytes left in the whole input, or -1), else it
-// grows with what is actually read: a lying size cannot trigger a huge
-// allocation.
-func readWAVData(br *bufio.Reader, f *wavFmt, limit, hint int64) ([]float32, error) {
+// wavData reads the sample frames of a data chunk: limit bytes, or to the
+// end of the input when limit < 0.
+type wavData struct {
+	br          *bufio.Reader
+	f           *wavFmt
+	limit, read int64
+	buf         []byte
+	pending     int // bytes of a partial frame kept at the start of buf
+	frame       int64
+}
+
+// newWAVData returns the reader of a data chunk. Its Length is what the
+// chunk size says, bounded by the input's real length when known (hint,
+// bytes left in the whole input, or -1); capHint, what ReadAll allocates
+// at once, is never sized from a header's claim alone.
+func newWAVData(br *bufio.Reader, f *wavFmt, format string, limit, hint int64) *AudioReader {
 	bytes := int64(1<<16) * int64(f.blockAlign)
+	frames := int64(-1)
 	switch {
 	case hint >= 0 && limit >= 0:
 		bytes = min(limit, hint)
+		frames = bytes / int64(f.blockAlign)
 	case hint >= 0:
 		bytes = hint
+		frames = bytes / int64(f.blockAlign)
 	case limit >= 0:
 		bytes = min(limit, bytes)
+		frames = limit / int64(f.blockAlign)
 	}
-	frameCap := int(bytes / int64(f.blockAlign))
-	out := make([]float32, 0, frameCap)
-	buf := make([]byte, (64<<10)/f.blockAlign*f.blockAlign+f.blockAlign)
-	var read int64
-	var pending int // bytes of a partial frame kept at the start of buf
-	for limit < 0 || read < limit {
-		want := len(buf) - pending
-		if limit >= 0 && int64(want) > limit-read {
-			want = int(limit - read)
-		}
-		n, err := io.ReadFull(br, buf[pending:pending+want])
-		read += int64(n)
-		n += pending
-		whole := n / f.blockAlign * f.blockAlign
-		var cerr error
-		out, cerr = appendFrames(out, buf[:whole], f)
-		if cerr != nil {
-			return nil, cerr
-		}
-		pending = copy(buf, buf[whole:n])
-		if err != nil {
-			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				if limit >= 0 {
-					return nil, malformed("wav: data chunk claims %d bytes but the input ends after %d (truncated file?)", limit, read)
-				}
-				break
+	d := &wavData{br: br, f: f, limit: limit, buf: make([]byte, (64<<10)/f.blockAlign*f.blockAlign+f.blockAlign)}
+	return &AudioReader{rate: f.rate, channels: f.channels, format: format, frames: frames,
+		capHint: int(bytes / int64(f.blockAlign)), read: d.readFrames}
+}
+
+// readFrames reads and downmixes up to len(dst) frames.
+func (d *wavData) readFrames(dst []float32) (int, error) {
+	ba := d.f.blockAlign
+	for {
+		if d.limit >= 0 && d.read >= d.limit {
+			if d.pending != 0 {
+				return 0, malformed("wav: data ends inside a sample frame (%d bytes of a %d-byte frame)", d.pending, ba)
 			}
-			return nil, err
+			return 0, io.EOF
+		}
+		frames := min(len(dst), len(d.buf)/ba-1)
+		want := max(frames*ba-d.pending, 1)
+		if d.limit >= 0 && int64(want) > d.limit-d.read {
+			want = int(d.limit - d.read)
+		}
+		n, err := io.ReadFull(d.br, d.buf[d.pending:d.pending+want])
+		d.read += int64(n)
+		n += d.pending
+		whole := n / ba * ba
+		out, cerr := appendFrames(dst[:0], d.buf[:whole], d.f, d.frame)
+		if cerr != nil {
+			return 0, cerr
+		}
+		d.frame += int64(len(out))
+		d.pending = copy(d.buf, d.buf[whole:n])
+		if err != nil {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+				return len(out), err
+			}
+			switch {
+			case d.limit >= 0:
+				err = malformed("wav: data chunk claims %d bytes but the input ends after %d (truncated file?)", d.limit, d.read)
+			case d.pending != 0:
+				err = malformed("wav: data ends inside a sample frame (%d bytes of a %d-byte frame)", d.pending, ba)
+			default:
+				err = io.EOF
+			}
+			return len(out), err
+		}
+		if len(out) > 0 {
+			return len(out), nil
 		}
 	}
-	if pending != 0 {
-		return nil, malformed("wav: data ends inside a sample frame (%d bytes of a %d-byte frame)", pending, f.blockAlign)
-	}
-	return out, nil
 }
 
 // appendFrames converts whole frames of interleaved samples in b to mono
-// float32 and appends them to out.
-func appendFrames(out []float32, b []byte, f *wavFmt) ([]float32, error) {
+// float32 and appends them to out; first is the number of the first frame,
+// for messages.
+func appendFrames(out []float32, b []byte, f *wavFmt, first int64) ([]float32, error) {
 	ch, w := f.channels, f.width
 	frames := len(b) / f.blockAlign
 	start := len(out)
 	if cap(out)-start >= frames {
-		out = out[:start+frames] // already zeroed by make; no second clear
+		out = out[:start+frames] // every sample is written below
 	} else {
 		out = append(out, make([]float32, frames)...)
 	}
@@ -310,7 +337,7 @@ func appendFrames(out []float32, b []byte, f *wavFmt) ([]float32, error) {
 		// here, so the check is on the converted value.
 		v := float32(s * inv)
 		if f64 := float64(v); math.IsNaN(f64) || math.IsInf(f64, 0) {
-			return nil, malformed("wav: non-finite float sample (or one beyond float32's range) at frame %d", start+i)
+			return nil, malformed("wav: non-finite float sample (or one beyond float32's range) at frame %d", first+int64(i))
 		}
 		dst[i] = v
 	}

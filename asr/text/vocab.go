@@ -42,7 +42,7 @@ type Vocabulary struct {
 	space   int
 }
 
-// defaultSymbols is the vocabulary of DESIGN.md: blank, space, a–z, apostrophe.
+// defaultSymbols is the default vocabulary: blank, space, a–z, apostrophe.
 var defaultSymbols = func() []string {
 	s := []string{BlankSymbol, " "}
 	for c := 'a'; c <= 'z'; c++ {

@@ -61,7 +61,8 @@
 // gradient norm, audio seconds per second), evaluations (WER, CER, loss,
 // sample predictions), checkpoints and graph compilations. [LogEvents]
 // turns them into slog lines, [JSONLWriter] into JSON lines; `asr train`
-// draws a progress bar from them on a terminal, and the HTTP server relays
-// them over its WebSocket. The JSON form of each type is documented on
+// draws a progress bar from them on a terminal; any other consumer (a
+// service relaying them to clients, say) can subscribe the same way. The
+// JSON form of each type is documented on
 // [Event] and its payload types.
 package train

@@ -48,8 +48,8 @@ const (
 )
 
 // Event is one message of the training event stream: what the progress bar,
-// the log lines, the JSONL log (one Event per line) and the server's
-// WebSocket all consume. Its JSON form is
+// the log lines and the JSONL log (one Event per line) consume. Its JSON
+// form is
 //
 //	{"type": "metrics", "time": "2026-01-02T15:04:05.123Z", "step": 120, "total_steps": 2000, "epoch": 3, "metrics": {...}}
 //

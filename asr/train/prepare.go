@@ -149,9 +149,19 @@ func (t *trainer) initState(resume, init *checkpoint.Checkpoint) error {
 		}
 		t.restore(resume)
 	case init != nil:
-		if t.loader, err = init.NewLoader(false); err != nil {
+		vals, err := init.Tensors(false)
+		if err != nil {
 			return fmt.Errorf("train: train.init_from: %w", err)
 		}
+		from, to := init.Manifest.Model.NumLayers, t.model.NumLayers
+		if to > from {
+			if err := model.Deepen(vals, from, to); err != nil {
+				return fmt.Errorf("train: train.init_from: %w", err)
+			}
+			t.log.Info("deepening", "from_layers", from, "to_layers", to,
+				"how", "new blocks on top start as copies of the last with their residual outputs at zero: the model computes what init_from did")
+		}
+		t.loader = checkpoint.NewLoader(vals)
 		t.log.Info("fine-tuning", "from", init.Dir, "step", init.Manifest.Step)
 	}
 	if t.loader != nil {

@@ -72,7 +72,9 @@ func (t *trainer) checkResume(ck *checkpoint.Checkpoint) error {
 	return nil
 }
 
-// checkInit refuses to fine-tune a model whose inputs or outputs differ.
+// checkInit refuses to fine-tune a model whose inputs or outputs differ. A
+// model with more Conformer blocks than init_from's, otherwise equal, is
+// deepened from it (model.Deepen).
 func (t *trainer) checkInit(c *checkpoint.Checkpoint) error {
 	m := c.Manifest
 	var errs []error
@@ -84,6 +86,9 @@ func (t *trainer) checkInit(c *checkpoint.Checkpoint) error {
 	}
 	a, b := m.Model, t.model
 	a.Dropout, b.Dropout = nil, nil
+	if b.NumLayers > a.NumLayers {
+		a.NumLayers = b.NumLayers // deepened (see initState)
+	}
 	if !jsonEqual(a, b) {
 		errs = append(errs, fmt.Errorf("its model is %s, this config's %s", compact(a), compact(b)))
 	}

@@ -394,9 +394,37 @@ func TestInitFromChecksTheModel(t *testing.T) {
 	}
 	bad = ft
 	bad.Checkpoint.Dir = filepath.Join(t.TempDir(), "run")
-	bad.Model.NumLayers = 3
+	bad.Model.NumLayers = 1
 	if _, err := Run(context.Background(), bad, Options{}); err == nil || !strings.Contains(err.Error(), "does not fit") {
-		t.Errorf("fine-tuning another model: %v", err)
+		t.Errorf("fine-tuning a shallower model: %v", err)
+	}
+	bad.Model.NumLayers, bad.Model.DModel, bad.Model.SubsamplingDim = 0, 64, 64
+	if _, err := Run(context.Background(), bad, Options{}); err == nil || !strings.Contains(err.Error(), "does not fit") {
+		t.Errorf("fine-tuning a narrower model: %v", err)
+	}
+
+	// A deeper model starts as the model it is deepened from: after one
+	// step at a negligible learning rate, both evaluate alike.
+	evalLoss := func(layers int) float64 {
+		c := ft
+		c.Checkpoint.Dir = filepath.Join(t.TempDir(), "run")
+		c.Model.NumLayers = layers
+		c.Train.Steps = 1
+		c.Train.WarmupSteps = new(int64(0))
+		c.Train.LearningRate = 1e-9
+		c.Train.EvalEvery = -1
+		res, err := Run(context.Background(), c, Options{})
+		if err != nil {
+			t.Fatalf("%d layers: %v", layers, err)
+		}
+		if res.Eval == nil {
+			t.Fatalf("%d layers: no evaluation", layers)
+		}
+		return res.Eval.Loss
+	}
+	base, deep := evalLoss(2), evalLoss(4)
+	if math.Abs(base-deep) > 1e-3*math.Abs(base) {
+		t.Errorf("validation loss %v after deepening from 2 to 4 blocks, %v without", deep, base)
 	}
 }
 

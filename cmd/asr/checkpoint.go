@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -39,7 +38,7 @@ func init() {
 					var ck *checkpoint.Checkpoint
 					var err error
 					if checkpoint.IsRunDir(dir) {
-						ck, err = checkpoint.Latest(dir, slog.Default())
+						ck, err = checkpoint.Latest(dir, appLogger(c))
 					} else {
 						ck, err = checkpoint.Open(dir)
 					}

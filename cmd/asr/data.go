@@ -5,21 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/urfave/cli/v2"
-	"go.yaml.in/yaml/v3"
 	"golang.org/x/term"
 
 	"github.com/asrkit/asrkit/asr/data"
-	"github.com/asrkit/asrkit/asr/features"
-	"github.com/asrkit/asrkit/internal/strictyaml"
 )
 
 func init() {
@@ -65,74 +60,11 @@ func init() {
 	})
 }
 
-// dataFile is the part of a training config that the data commands read.
-type dataFile struct {
-	Datasets data.Config     `yaml:"datasets"`
-	Features features.Config `yaml:"features"`
-}
-
-// loadDataConfig reads the datasets: and features: sections of a training
-// config strictly (unknown keys inside them are errors with file:line) and
-// resolves relative paths against the config's folder. Other top-level
-// sections belong to the trainer and are blanked out line by line, so line
-// numbers in errors stay right.
-func loadDataConfig(path string) (dataFile, error) {
-	var out dataFile
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return out, err
-	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		return out, strictyaml.Decode(raw, path, &out) // reports the syntax error
-	}
-	if len(doc.Content) == 1 && doc.Content[0].Kind == yaml.MappingNode {
-		m := doc.Content[0]
-		lines := strings.SplitAfter(string(raw), "\n")
-		type span struct {
-			key        string
-			start, end int // 0-based line range [start, end)
-		}
-		var spans []span
-		for i := 0; i+1 < len(m.Content); i += 2 {
-			spans = append(spans, span{key: m.Content[i].Value, start: m.Content[i].Line - 1})
-		}
-		for i := range spans {
-			spans[i].end = len(lines)
-			if i+1 < len(spans) {
-				spans[i].end = spans[i+1].start
-			}
-		}
-		flow := false
-		for _, s := range spans {
-			if s.start < 0 || s.start >= len(lines) || !strings.HasPrefix(strings.TrimLeft(lines[s.start], "\"'"), s.key) {
-				flow = true // not one key per line: decode as it is
-			}
-		}
-		if !flow {
-			for _, s := range spans {
-				if s.key == "datasets" || s.key == "features" {
-					continue
-				}
-				for l := s.start; l < s.end; l++ {
-					lines[l] = "\n"
-				}
-			}
-			raw = []byte(strings.Join(lines, ""))
-		}
-	}
-	if err := strictyaml.Decode(raw, path, &out); err != nil {
-		return out, err
-	}
-	out.Datasets = out.Datasets.ResolvePaths(filepath.Dir(path))
-	return out, nil
-}
-
 func dataCheck(c *cli.Context, build bool) error {
-	var f dataFile
+	var f data.ConfigFile
 	if p := c.String("config"); p != "" {
 		var err error
-		if f, err = loadDataConfig(p); err != nil {
+		if f, err = data.LoadConfigFile(p); err != nil {
 			return err
 		}
 	}
@@ -164,7 +96,7 @@ func dataCheck(c *cli.Context, build bool) error {
 	if c.Bool("skip-invalid") {
 		f.Datasets.SkipInvalid = true
 	}
-	opts := data.Options{Features: f.Features, Subsampling: c.Int("subsampling"), Logger: slog.Default()}
+	opts := data.Options{Features: f.Features, Subsampling: c.Int("subsampling"), Logger: appLogger(c)}
 	if term.IsTerminal(int(os.Stderr.Fd())) {
 		opts.Progress = os.Stderr
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/asrkit/asrkit/asr/data"
+	"github.com/asrkit/asrkit/asr/eval"
 	"github.com/asrkit/asrkit/asr/text"
 	"github.com/asrkit/asrkit/asr/wer"
 	"github.com/asrkit/asrkit/internal/testutil"
@@ -53,7 +54,7 @@ func TestEvalLJSpeech(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rep evalReport
+	var rep eval.Report
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("%v:\n%s", err, out)
 	}
@@ -112,7 +113,7 @@ func TestEvalManifestAndConfig(t *testing.T) {
 	if !errors.As(err, &ee) || ee.code != 1 || !strings.Contains(err.Error(), "1 of 3 utterances") {
 		t.Errorf("error %v", err)
 	}
-	if !strings.Contains(errOut, "asr: eval: ") || strings.Count(errOut, "asr:") != 1 || !strings.Contains(errOut, "gone.wav: no such file") || !strings.Contains(out, "2 utterances") || !strings.Contains(out, "(1 more failed)") || !strings.Contains(out, "in 8 words") {
+	if !strings.Contains(errOut, "cannot transcribe") || !strings.Contains(errOut, "gone.wav: no such file") || !strings.Contains(out, "2 utterances") || !strings.Contains(out, "(1 more failed)") || !strings.Contains(out, "in 8 words") {
 		t.Errorf("stdout:\n%s\nstderr:\n%s", out, errOut)
 	}
 
@@ -123,7 +124,7 @@ func TestEvalManifestAndConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rep evalReport
+	var rep eval.Report
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatal(err)
 	}

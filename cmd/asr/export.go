@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 
 	"github.com/urfave/cli/v2"
 
@@ -24,7 +23,7 @@ func init() {
 			"directory also carries that ARPA language model (as lm.arpa.gz) and decodes\n" +
 			"with it by default: beam search of --beam prefixes, --lm-weight, --word-bonus\n" +
 			"(asr transcribe --no-lm turns it off). The model directory is what asr\n" +
-			"transcribe --model, asr eval and the server load.",
+			"transcribe --model, asr eval and asr.Load read.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "model directory to write", Required: true},
 			&cli.IntFlag{Name: "average", Value: -1, Usage: "average the weights of the K newest checkpoints (0 or 1: the best checkpoint; default: checkpoint.average_last of the run's config)"},
@@ -52,7 +51,7 @@ func init() {
 			}
 			ck, err := checkpoint.Export(src, c.String("out"), checkpoint.ExportOptions{
 				Average: average, Float16: c.Bool("float16"), Overwrite: c.Bool("force"),
-				Logger: slog.Default(), LM: c.String("lm"), Beam: c.Int("beam"), LMWeight: c.Float64("lm-weight"), WordBonus: c.Float64("word-bonus"),
+				Logger: appLogger(c), LM: c.String("lm"), Beam: c.Int("beam"), LMWeight: c.Float64("lm-weight"), WordBonus: c.Float64("word-bonus"),
 			})
 			if err != nil {
 				return err

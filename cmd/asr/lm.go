@@ -7,13 +7,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
+	"slices"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/asrkit/asrkit/asr/lm"
-	"github.com/asrkit/asrkit/asr/text"
-	"github.com/asrkit/asrkit/internal/atomicfile"
 )
 
 func init() { commands = append(commands, lmCommand()) }
@@ -36,10 +34,12 @@ func lmCommand() *cli.Command {
 					"the last column is used. The model is interpolated modified Kneser-Ney with\n" +
 					"three discounts per order (as KenLM's lmplz); its vocabulary is every word of\n" +
 					"the text plus <s>, </s> and <unk>, which gets the probability left for unseen\n" +
-					"words. --eval reports perplexity on held-out text.",
+					"words. --eval reports perplexity on held-out text. An --out that exists is\n" +
+					"replaced only with --force.",
 				Flags: []cli.Flag{
 					&cli.IntFlag{Name: "order", Aliases: []string{"n"}, Value: 3, Usage: "n-gram order"},
-					&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "ARPA file to write", Required: true},
+					&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "ARPA file to write (never one of the inputs; a device such as /dev/stdout is written into, not replaced)", Required: true},
+					&cli.BoolFlag{Name: "force", Usage: "replace --out if it exists"},
 					&cli.BoolFlag{Name: "metadata", Usage: "lines are id|text[|normalized text]; use the last column"},
 					&cli.BoolFlag{Name: "no-normalize", Usage: "use lines as they are (already normalised, space-separated words)"},
 					&cli.BoolFlag{Name: "discount-fallback", Usage: fmt.Sprintf("use discounts %v for orders with too little text to estimate them, instead of failing", lm.FallbackDiscounts)},
@@ -53,52 +53,26 @@ func lmCommand() *cli.Command {
 
 // lmLines calls fn with every sentence of the named files ("-" is stdin).
 func lmLines(ctx context.Context, c *cli.Context, paths []string, fn func(words []string, where string) error) error {
+	opts := lm.TextOptions{Metadata: c.Bool("metadata"), NoNormalize: c.Bool("no-normalize")}
 	for _, p := range paths {
-		var r io.Reader
 		if p == "-" {
-			r = c.App.Reader
+			r := c.App.Reader
 			if r == nil {
 				r = os.Stdin
 			}
-		} else {
-			f, err := os.Open(p)
-			if err != nil {
+			if err := lm.ReadSentences(ctx, r, "standard input", opts, fn); err != nil {
 				return err
 			}
-			defer f.Close()
-			r = f
+			continue
 		}
-		sc := bufio.NewScanner(r)
-		sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
-		line := 0
-		for sc.Scan() {
-			line++
-			if line%4096 == 0 {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-			}
-			s := sc.Text()
-			if c.Bool("metadata") {
-				cols := strings.Split(s, "|")
-				if len(cols) < 2 {
-					return fmt.Errorf("%s:%d: not an id|text line", p, line)
-				}
-				s = cols[len(cols)-1]
-			}
-			if !c.Bool("no-normalize") {
-				s = text.Normalize(s)
-			}
-			words := strings.Fields(s)
-			if len(words) == 0 {
-				continue
-			}
-			if err := fn(words, fmt.Sprintf("%s:%d", p, line)); err != nil {
-				return err
-			}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
 		}
-		if err := sc.Err(); err != nil {
-			return fmt.Errorf("%s: %w", p, err)
+		err = lm.ReadSentences(ctx, f, p, opts, fn)
+		f.Close()
+		if err != nil {
+			return err
 		}
 	}
 	return nil
@@ -112,6 +86,13 @@ func lmBuild(c *cli.Context) error {
 	paths := c.Args().Slice()
 	if len(paths) == 0 {
 		return errors.New("lm build: name at least one text file (or - for standard input)")
+	}
+	out := c.String("out")
+	if err := checkOutput(out, append(slices.Clone(paths), c.StringSlice("eval")...), c.Bool("force")); err != nil {
+		if errors.Is(err, errExists) {
+			return fmt.Errorf("lm build: %s already exists; give --force to replace it", out)
+		}
+		return fmt.Errorf("lm build: --out: %w", err)
 	}
 	est, err := lm.NewEstimator(c.Int("order"))
 	if err != nil {
@@ -138,8 +119,13 @@ func lmBuild(c *cli.Context) error {
 		}
 		return fmt.Errorf("lm build: %w", err)
 	}
-	out := c.String("out")
-	if err := writeARPA(model, out); err != nil {
+	if err := writeOutput(out, c.Bool("force"), func(w io.Writer) error {
+		bw := bufio.NewWriterSize(w, 1<<20)
+		if err := model.WriteARPA(bw); err != nil {
+			return err
+		}
+		return bw.Flush()
+	}); err != nil {
 		return fmt.Errorf("lm build: %w", err)
 	}
 	w := c.App.Writer
@@ -176,16 +162,4 @@ func lmBuild(c *cli.Context) error {
 			p, model.Perplexity(sents), len(sents), words, 100*float64(oov)/float64(words))
 	}
 	return nil
-}
-
-// writeARPA writes the model to path atomically (internal/atomicfile: a
-// temporary file in the same folder, synced and renamed into place).
-func writeARPA(m *lm.Model, path string) error {
-	return atomicfile.Write(path, 0o644, func(w io.Writer) error {
-		bw := bufio.NewWriterSize(w, 1<<20)
-		if err := m.WriteARPA(bw); err != nil {
-			return err
-		}
-		return bw.Flush()
-	})
 }

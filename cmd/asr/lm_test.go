@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/urfave/cli/v2"
@@ -27,6 +28,7 @@ func runLM(t *testing.T, stdin string, args ...string) (string, error) {
 	cmd := lmCommand()
 	var out, errOut bytes.Buffer
 	app := &cli.App{Name: "asr", Commands: []*cli.Command{cmd}, Reader: strings.NewReader(stdin), Writer: &out, ErrWriter: &errOut, ExitErrHandler: func(*cli.Context, error) {}}
+	setUpErrors(app)
 	err := app.Run(reorderArgs(app, append([]string{"asr", "lm"}, args...)))
 	return out.String(), err
 }
@@ -77,7 +79,7 @@ func TestLMBuildNormalizesAndReadsMetadata(t *testing.T) {
 		}
 	}
 	// LJSpeech metadata: the normalised column is used.
-	if _, err := runLM(t, "", "build", testutil.Path(t, "ljspeech", "metadata.csv"), "--metadata", "--order", "2", "--out", out, "--discount-fallback"); err != nil {
+	if _, err := runLM(t, "", "build", testutil.Path(t, "ljspeech", "metadata.csv"), "--metadata", "--order", "2", "--out", out, "--discount-fallback", "--force"); err != nil {
 		t.Fatal(err)
 	}
 	m, err = lm.LoadARPA(out)
@@ -103,8 +105,8 @@ func TestLMBuildErrors(t *testing.T) {
 		{"bad order", "a b\n", []string{"build", "-", "--order", "0", "--out", out}, "order 0"},
 		{"too little text", "a b\n", []string{"build", "-", "--out", out}, "--discount-fallback"},
 		{"no sentences", "\n!!\n", []string{"build", "-", "--out", out}, "no sentences"},
-		{"bad metadata", "no pipes here\n", []string{"build", "-", "--metadata", "--out", out}, "-:1: not an id|text line"},
-		{"no output", "a b\n", []string{"build", "-"}, "out"},
+		{"bad metadata", "no pipes here\n", []string{"build", "-", "--metadata", "--out", out}, "standard input:1: not an id|text line"},
+		{"no output", "a b\n", []string{"build", "-"}, "missing --out; see 'asr lm build --help'"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -116,5 +118,66 @@ func TestLMBuildErrors(t *testing.T) {
 	}
 	if _, err := os.Stat(out); !os.IsNotExist(err) {
 		t.Errorf("a failed build left %s", out)
+	}
+}
+
+// TestLMBuildOutputs: --out never replaces an input (even with --force),
+// replaces an existing file only with --force, and writes into a device
+// such as /dev/null without replacing it.
+func TestLMBuildOutputs(t *testing.T) {
+	dir := t.TempDir()
+	texts := filepath.Join(dir, "t.txt")
+	text := "the cat sat on the mat\nthe dog sat on the log\n"
+	os.WriteFile(texts, []byte(text), 0o644)
+	args := func(extra ...string) []string {
+		return append([]string{"build", "--order", "2", "--discount-fallback"}, extra...)
+	}
+	if _, err := runLM(t, "", args("--out", texts, "--force", texts)...); err == nil || !strings.Contains(err.Error(), "is also an input") {
+		t.Errorf("--out t.txt t.txt: %v", err)
+	}
+	if b, _ := os.ReadFile(texts); string(b) != text {
+		t.Errorf("the input became %q", b)
+	}
+	held := filepath.Join(dir, "held.txt")
+	os.WriteFile(held, []byte("the cat\n"), 0o644)
+	if _, err := runLM(t, "", args("--out", held, "--eval", held, texts)...); err == nil || !strings.Contains(err.Error(), "is also an input") {
+		t.Errorf("--out over an --eval file: %v", err)
+	}
+	out := filepath.Join(dir, "lm.arpa")
+	os.WriteFile(out, []byte("mine"), 0o644)
+	if _, err := runLM(t, "", args("--out", out, texts)...); err == nil || !strings.Contains(err.Error(), "already exists; give --force") {
+		t.Errorf("existing --out: %v", err)
+	}
+	if b, _ := os.ReadFile(out); string(b) != "mine" {
+		t.Errorf("a refused build changed the file to %q", b)
+	}
+	if _, err := runLM(t, "", args("--out", out, "--force", texts)...); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lm.LoadARPA(out); err != nil {
+		t.Errorf("--force: %v", err)
+	}
+	// A named pipe stands for /dev/null or /dev/stdout (a test must not
+	// risk the machine's /dev/null): it is written into, and stays a pipe.
+	fifo := filepath.Join(dir, "pipe")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan []byte)
+	go func() {
+		b, _ := os.ReadFile(fifo)
+		got <- b
+	}()
+	if _, err := runLM(t, "", args("--out", fifo, texts)...); err != nil {
+		t.Errorf("--out a pipe: %v", err)
+	}
+	if b := <-got; !bytes.HasPrefix(b, []byte("\\data\\")) {
+		t.Errorf("the pipe carried %q", b)
+	}
+	if st, err := os.Lstat(fifo); err != nil || st.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("the pipe was replaced: %v %v", st.Mode(), err)
+	}
+	if _, err := runLM(t, "", args("--out", dir, texts)...); err == nil || !strings.Contains(err.Error(), "is a folder") {
+		t.Errorf("--out a folder: %v", err)
 	}
 }

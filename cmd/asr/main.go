@@ -1,20 +1,18 @@
-// Command asr is the asrkit command-line tool: feature extraction, training,
-// evaluation, transcription and the HTTP service. Each subcommand lives in a
-// file of its own and only fills a config struct and calls the library.
+// Command asr is the asrkit command-line tool: feature extraction, data
+// checks, training, export, evaluation and transcription. Each subcommand
+// lives in a file of its own, parses its flags and calls the library.
 package main
 
 import (
 	"fmt"
 	"os"
-	"strings"
 )
 
 func main() {
 	app := newApp()
 	if err := app.Run(reorderArgs(app, os.Args)); err != nil {
-		// Library errors carry their own "asr: " prefix; say it once.
-		msg := strings.ReplaceAll(strings.TrimPrefix(err.Error(), "asr: "), ": asr: ", ": ")
-		fmt.Fprintln(os.Stderr, "asr:", msg)
+		// The library's errors carry no program prefix: say it once, here.
+		fmt.Fprintln(os.Stderr, "asr:", err)
 		os.Exit(exitCode(err))
 	}
 }

@@ -1,18 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
-	"sort"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/asrkit/asrkit/asr/text"
-	"github.com/asrkit/asrkit/asr/wer"
+	"github.com/asrkit/asrkit/asr/eval"
 )
 
 func init() { commands = append(commands, scoreCommand()) }
@@ -38,113 +33,46 @@ func scoreCommand() *cli.Command {
 	}
 }
 
-// scoreResult is the JSON form of asr score's output.
-type scoreResult struct {
-	Utterances int     `json:"utterances"`
-	WER        float64 `json:"wer"`
-	CER        float64 `json:"cer"`
-	RefWords   int     `json:"ref_words"`
-	Subs       int     `json:"substitutions"`
-	Dels       int     `json:"deletions"`
-	Ins        int     `json:"insertions"`
-	RefChars   int     `json:"ref_chars"`
-}
-
 func scoreAction(c *cli.Context) error {
 	if c.NArg() != 2 {
 		return fmt.Errorf("score needs two files, REF and HYP (got %d arguments)", c.NArg())
 	}
 	norm := !c.Bool("no-normalize")
-	refs, order, err := readScoreFile(c.Args().Get(0), norm)
+	refPath, hypPath := c.Args().Get(0), c.Args().Get(1)
+	refs, err := readTranscripts(c, refPath, norm)
 	if err != nil {
 		return err
 	}
-	hyps, _, err := readScoreFile(c.Args().Get(1), norm)
+	hyps, err := readTranscripts(c, hypPath, norm)
 	if err != nil {
 		return err
 	}
-	for id := range hyps {
-		if _, ok := refs[id]; !ok {
-			return fmt.Errorf("%s: id %q has no reference in %s", c.Args().Get(1), id, c.Args().Get(0))
-		}
-	}
-	type scored struct {
-		id  string
-		al  wer.Alignment
-		err int
-	}
-	var corpus wer.Corpus
-	var all []scored
-	for _, id := range order {
-		al := corpus.Add(refs[id], hyps[id])
-		all = append(all, scored{id, al, al.Counts.Errors()})
-	}
-	w := corpus.Words
-	res := scoreResult{
-		Utterances: corpus.Utterances, WER: corpus.WER(), CER: corpus.CER(),
-		RefWords: w.RefLen(), Subs: w.Subs, Dels: w.Dels, Ins: w.Ins, RefChars: corpus.Chars.RefLen(),
+	rep, err := eval.Score(refs, hyps)
+	if err != nil {
+		return fmt.Errorf("%s: %w in %s", hypPath, err, refPath)
 	}
 	out := c.App.Writer
 	if c.Bool("json") {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
-		return enc.Encode(res)
+		return enc.Encode(rep)
 	}
-	fmt.Fprintf(out, "utterances %d\nwords %d\nWER %.2f%% (S %d, D %d, I %d)\nCER %.2f%%\n",
-		res.Utterances, res.RefWords, 100*res.WER, res.Subs, res.Dels, res.Ins, 100*res.CER)
-	if n := c.Int("worst"); n > 0 {
-		sort.SliceStable(all, func(i, j int) bool { return all[i].err > all[j].err })
-		for _, s := range all[:min(n, len(all))] {
-			r, h := s.al.Pretty()
-			fmt.Fprintf(out, "\n%s (%d errors)\nREF: %s\nHYP: %s\n", s.id, s.err, r, h)
-		}
-	}
-	return nil
+	return rep.WriteText(out, c.Int("worst"))
 }
 
-// readScoreFile reads "id<TAB>text", "id|text" or "id|text|normalized" lines.
-func readScoreFile(path string, normalize bool) (map[string]string, []string, error) {
-	var r io.Reader
+// readTranscripts reads a REF or HYP file ("-" is standard input).
+func readTranscripts(c *cli.Context, path string, normalize bool) (*eval.Transcripts, error) {
 	if path == "-" {
-		r = os.Stdin
-	} else {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, nil, err
+		r := c.App.Reader
+		if r == nil {
+			r = os.Stdin
 		}
-		defer f.Close()
-		r = f
+		return eval.ReadTranscripts(r, "standard input", normalize)
 	}
-	texts := map[string]string{}
-	var order []string
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for line := 1; sc.Scan(); line++ {
-		s := strings.TrimSuffix(strings.TrimPrefix(sc.Text(), "\ufeff"), "\r")
-		if strings.TrimSpace(s) == "" {
-			continue
-		}
-		var fields []string
-		if id, t, ok := strings.Cut(s, "\t"); ok {
-			fields = []string{id, t}
-		} else {
-			fields = strings.Split(s, "|")
-		}
-		if len(fields) < 2 {
-			return nil, nil, fmt.Errorf("%s:%d: want \"id<TAB>text\" or \"id|text\", got %q", path, line, s)
-		}
-		id, t := strings.TrimSpace(fields[0]), fields[len(fields)-1]
-		if _, dup := texts[id]; dup {
-			return nil, nil, fmt.Errorf("%s:%d: id %q appears twice", path, line, id)
-		}
-		if normalize {
-			t = text.Normalize(t)
-		}
-		texts[id] = strings.Join(strings.Fields(t), " ")
-		order = append(order, id)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
 	}
-	if err := sc.Err(); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return texts, order, nil
+	defer f.Close()
+	return eval.ReadTranscripts(f, path, normalize)
 }

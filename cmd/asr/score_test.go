@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/asrkit/asrkit/asr/eval"
 	"github.com/asrkit/asrkit/internal/testutil"
 )
 
@@ -31,7 +32,7 @@ func TestScore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var res scoreResult
+	var res eval.ScoreReport
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatalf("%v in %q", err, out)
 	}

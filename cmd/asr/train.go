@@ -68,7 +68,7 @@ func trainCommand(c *cli.Context) error {
 		Fresh:      c.Bool("fresh"),
 		Force:      c.Bool("force"),
 		StopAtStep: c.Int64("stop-at"),
-		Logger:     slog.Default(),
+		Logger:     appLogger(c),
 	}
 	stderr := c.App.ErrWriter
 	if stderr == nil {
@@ -80,7 +80,7 @@ func trainCommand(c *cli.Context) error {
 		// lines, which go above the bar.
 		t := progress.NewTerminal(f)
 		level := slog.LevelInfo
-		if slog.Default().Enabled(ctx, slog.LevelDebug) {
+		if c.Bool("verbose") {
 			level = slog.LevelDebug
 		}
 		opts.Logger = slog.New(slog.NewTextHandler(t, &slog.HandlerOptions{Level: level}))

@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	gocontext "context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,6 +43,7 @@ func runASR(t *testing.T, stdin []byte, args ...string) (stdout, stderr string, 
 	var out, errOut bytes.Buffer
 	app := &cli.App{Name: "asr", Commands: []*cli.Command{transcribeCommand(), evalCommand()},
 		Reader: bytes.NewReader(stdin), Writer: &out, ErrWriter: &errOut, ExitErrHandler: func(*cli.Context, error) {}}
+	setUpErrors(app)
 	err = app.Run(reorderArgs(app, append([]string{"asr"}, args...)))
 	return out.String(), errOut.String(), err
 }
@@ -47,7 +51,7 @@ func runASR(t *testing.T, stdin []byte, args ...string) (stdout, stderr string, 
 // libraryTexts transcribes files with the library, for comparison.
 func libraryTexts(t *testing.T, dir string, paths ...string) []asr.Result {
 	t.Helper()
-	r, err := asr.Load(dir, asr.WithBackend("go"))
+	r, err := asr.Load(dir, &asr.Options{Backend: "go"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +125,7 @@ func TestTranscribeCommand(t *testing.T) {
 	if err != nil || !strings.HasPrefix(out, "WEBVTT\n\n") {
 		t.Errorf("vtt: %q %v", out, err)
 	}
-	if _, _, err := runASR(t, nil, "transcribe", "--model", dir, "--format", "srt", clips[1], clips[7]); err == nil || !strings.Contains(err.Error(), "--output-dir") {
+	if _, _, err := runASR(t, nil, "transcribe", "--model", dir, "--format", "srt", clips[1], clips[7]); err == nil || !strings.Contains(err.Error(), "needs --out DIR") {
 		t.Errorf("srt for several files without --output-dir: %v", err)
 	}
 	outDir := filepath.Join(t.TempDir(), "subs")
@@ -184,36 +188,64 @@ func TestTranscribeCommandErrors(t *testing.T) {
 	}
 }
 
+// writeWAV writes 16-bit mono PCM.
+func writeWAV(t *testing.T, path string, samples []float32, rate int) {
+	t.Helper()
+	var b bytes.Buffer
+	w := func(v any) { binary.Write(&b, binary.LittleEndian, v) }
+	b.WriteString("RIFF")
+	w(uint32(36 + 2*len(samples)))
+	b.WriteString("WAVEfmt ")
+	w(uint32(16))
+	w(uint16(1))
+	w(uint16(1))
+	w(uint32(rate))
+	w(uint32(2 * rate))
+	w(uint16(2))
+	w(uint16(16))
+	b.WriteString("data")
+	w(uint32(2 * len(samples)))
+	for _, x := range samples {
+		w(int16(max(-32768, min(32767, math.Round(float64(x)*32768)))))
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestTranscribeProgress draws a progress bar for audio longer than 30 s
 // and gets the same transcript as without it.
 func TestTranscribeProgress(t *testing.T) {
 	dir := randomModelDir(t)
-	r, err := asr.Load(dir, asr.WithBackend("go"))
+	r, err := asr.Load(dir, &asr.Options{Backend: "go"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	a := &features.Audio{SampleRate: 22050}
+	var samples []float32
 	for _, p := range testutil.LJSpeechClips(t)[:5] {
 		x, err := features.DecodeFile(p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		a.Samples = append(a.Samples, x.Samples...)
+		samples = append(samples, x.Samples...)
 	}
-	var bar bytes.Buffer
-	with, err := transcribeAudio(gocontext.Background(), r, a, "long.wav", &bar)
+	long := filepath.Join(t.TempDir(), "long.wav")
+	writeWAV(t, long, samples, 22050)
+	var bar, out bytes.Buffer
+	job := &transcribeJob{format: "text", stdout: &out, stderr: io.Discard, progress: &bar}
+	if err := job.file(gocontext.Background(), r, long); err != nil {
+		t.Fatal(err)
+	}
+	without, err := r.TranscribeFile(gocontext.Background(), long)
 	if err != nil {
 		t.Fatal(err)
 	}
-	without, err := transcribeAudio(gocontext.Background(), r, a, "long.wav", nil)
-	if err != nil {
-		t.Fatal(err)
+	if out.String() != without.Text+"\n" {
+		t.Errorf("with a progress bar: %q\nwithout: %q", out.String(), without.Text)
 	}
-	if with.Text != without.Text {
-		t.Errorf("with a progress bar: %q\nwithout: %q", with.Text, without.Text)
-	}
-	if !strings.Contains(bar.String(), "long.wav") || !strings.Contains(bar.String(), fmt.Sprintf("/%d", int(a.Duration().Seconds()+0.5))) {
+	seconds := int(float64(len(samples))/22050 + 0.5)
+	if !strings.Contains(bar.String(), "long.wav") || !strings.Contains(bar.String(), fmt.Sprintf("/%d", seconds)) {
 		t.Errorf("progress output %q", bar.String())
 	}
 }
@@ -250,5 +282,137 @@ func TestTranscribeModelLM(t *testing.T) {
 	}
 	if _, _, err := runASR(t, nil, "transcribe", "--model", withLM, "--no-lm", "--lm", arpa, clip); err == nil || !strings.Contains(err.Error(), "contradict") {
 		t.Errorf("--no-lm with --lm: %v", err)
+	}
+}
+
+// TestTranscribeFoldersFormatsAndOutputs: a folder stands for its audio
+// files; txt is text; tsv has a header and one row per caption; --out
+// never replaces an existing file without --force, and never an input.
+func TestTranscribeFoldersFormatsAndOutputs(t *testing.T) {
+	dir := randomModelDir(t)
+	clips := testutil.LJSpeechClips(t)
+	want := libraryTexts(t, dir, clips[1], clips[7])
+	folder := t.TempDir()
+	a, b := filepath.Join(folder, "a.wav"), filepath.Join(folder, "b.WAV")
+	os.WriteFile(a, mustRead(t, clips[1]), 0o644)
+	os.WriteFile(b, mustRead(t, clips[7]), 0o644)
+	os.WriteFile(filepath.Join(folder, "notes.md"), []byte("not audio"), 0o644)
+	os.Mkdir(filepath.Join(folder, "sub"), 0o755)
+	run := func(args ...string) (string, string, error) {
+		return runASR(t, nil, append([]string{"transcribe", "--model", dir, "--backend", "go"}, args...)...)
+	}
+
+	out, _, err := run(folder)
+	if wantOut := a + "\t" + want[0].Text + "\n" + b + "\t" + want[1].Text + "\n"; err != nil || out != wantOut {
+		t.Errorf("folder: %q, %v; want %q", out, err, wantOut)
+	}
+	if _, _, err := run(filepath.Join(folder, "sub")); err == nil || !strings.Contains(err.Error(), "holds no .wav, .flac, .mp3 files") {
+		t.Errorf("empty folder: %v", err)
+	}
+	if out, _, err := run("--format", "txt", a); err != nil || out != want[0].Text+"\n" {
+		t.Errorf("txt: %q, %v", out, err)
+	}
+	out, _, err = run("--format", "tsv", a)
+	var tsv bytes.Buffer
+	want[0].WriteTSV(&tsv)
+	if err != nil || out != tsv.String() || !strings.HasPrefix(out, "start\tend\ttext\n") {
+		t.Errorf("tsv: %q, %v; want %q", out, err, tsv.String())
+	}
+	out, _, err = run("-f", "tsv", a, b)
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); err != nil || lines[0] != "path\tstart\tend\ttext" || !strings.HasPrefix(lines[len(lines)-1], b+"\t") {
+		t.Errorf("tsv of two files: %q, %v", out, err)
+	}
+
+	// --out: written once, refused the second time, replaced with --force.
+	outDir := filepath.Join(t.TempDir(), "out")
+	if _, _, err := run("-o", outDir, a, b); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(outDir, "a.txt"), []byte("mine\n"), 0o644)
+	_, _, err = run("-o", outDir, a, b)
+	if err == nil || !strings.Contains(err.Error(), "2 output file(s) already exist") || !strings.Contains(err.Error(), "--force") {
+		t.Errorf("second run: %v", err)
+	}
+	if got := string(mustRead(t, filepath.Join(outDir, "a.txt"))); got != "mine\n" {
+		t.Errorf("a refused run changed a.txt to %q", got)
+	}
+	if _, _, err := run("-o", outDir, "--force", a, b); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(mustRead(t, filepath.Join(outDir, "a.txt"))); got != want[0].Text+"\n" {
+		t.Errorf("--force: a.txt is %q", got)
+	}
+
+	// An input whose output would replace it, even with --force: audio in
+	// a file named .txt (formats are recognised by content).
+	sneaky := filepath.Join(folder, "clip.txt")
+	os.WriteFile(sneaky, mustRead(t, clips[1]), 0o644)
+	_, _, err = run("-o", folder, "--force", sneaky)
+	if err == nil || !strings.Contains(err.Error(), "is also an input") {
+		t.Errorf("output over an input: %v", err)
+	}
+	if !bytes.Equal(mustRead(t, sneaky), mustRead(t, clips[1])) {
+		t.Error("the input was overwritten")
+	}
+}
+
+// TestTranscribeManifest transcribes a NeMo-style manifest into one with
+// pred_text, keeping each row's fields in order; a row whose audio is
+// missing gets an error field and the exit status is 1.
+func TestTranscribeManifest(t *testing.T) {
+	dir := randomModelDir(t)
+	clips := testutil.LJSpeechClips(t)
+	want := libraryTexts(t, dir, clips[1], clips[7])
+	tmp := t.TempDir()
+	os.WriteFile(filepath.Join(tmp, "b.wav"), mustRead(t, clips[7]), 0o644)
+	manifest := filepath.Join(tmp, "test.jsonl")
+	rows := fmt.Sprintf("{\"audio_filepath\": %q, \"duration\": 1.9, \"text\": \"in being comparatively modern\"}\n\n", clips[1]) +
+		"{\"audio_filepath\": \"b.wav\", \"text\": \"has never been surpassed\", \"pred_text\": \"old\"}\n" +
+		"{\"audio_filepath\": \"gone.wav\", \"text\": \"x\"}\n"
+	os.WriteFile(manifest, []byte(rows), 0o644)
+
+	out, _, err := runASR(t, nil, "transcribe", "--model", dir, "--backend", "go", manifest)
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != 1 || !strings.Contains(err.Error(), "1 of 3 rows") {
+		t.Errorf("error %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("output manifest:\n%s", out)
+	}
+	p0, _ := json.Marshal(want[0].Text)
+	if wantLine := fmt.Sprintf(`{"audio_filepath": %q, "duration": 1.9, "text": "in being comparatively modern", "pred_text": %s}`, clips[1], p0); lines[0] != wantLine {
+		t.Errorf("row 1:\n got %s\nwant %s", lines[0], wantLine)
+	}
+	var row map[string]any
+	if err := json.Unmarshal([]byte(lines[1]), &row); err != nil || row["pred_text"] != want[1].Text || row["audio_filepath"] != "b.wav" {
+		t.Errorf("row 2: %s (%v)", lines[1], err)
+	}
+	if err := json.Unmarshal([]byte(lines[2]), &row); err != nil || row["pred_text"] != "" || !strings.Contains(row["error"].(string), "gone.wav: no such file") {
+		t.Errorf("row 3: %s (%v)", lines[2], err)
+	}
+
+	// --out FILE; never the input manifest; --format does not apply.
+	pred := filepath.Join(tmp, "pred.jsonl")
+	if _, errOut, err := runASR(t, nil, "transcribe", "--model", dir, "--backend", "go", "-o", pred, manifest); !errors.As(err, &ee) || !strings.Contains(errOut, "pred.jsonl (3 rows)") {
+		t.Errorf("--out: %v, %q", err, errOut)
+	}
+	if got := string(mustRead(t, pred)); got != out {
+		t.Errorf("--out wrote\n%s\nstandard output had\n%s", got, out)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-o", manifest, "--force", manifest}, "is also an input"},
+		{[]string{"-o", pred, manifest}, "already exists; give --force"},
+		{[]string{"-o", tmp, manifest}, "is a folder"},
+		{[]string{"-f", "json", manifest}, "--format does not apply"},
+		{[]string{manifest, clips[1]}, "must be the only input"},
+	} {
+		_, _, err := runASR(t, nil, append([]string{"transcribe", "--model", dir}, c.args...)...)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: %v, want %q", c.args, err, c.want)
+		}
 	}
 }

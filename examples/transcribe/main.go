@@ -22,9 +22,9 @@ func main() {
 	var rec *asr.Recognizer
 	var err error
 	if *modelDir == "" {
-		rec, err = asr.LoadDefault()
+		rec, err = asr.LoadDefault(nil)
 	} else {
-		rec, err = asr.Load(*modelDir)
+		rec, err = asr.Load(*modelDir, nil)
 	}
 	if err != nil {
 		log.Fatal(err)

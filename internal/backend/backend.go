@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -94,6 +93,10 @@ type Info struct {
 	ClientOptions string
 	// Reason explains an "auto" choice, e.g. "no CUDA PJRT plugin found".
 	Reason string
+	// Fallback is set when "auto" found a CUDA plugin that it could not use
+	// and fell back to the pure-Go backend: what went wrong (the caller
+	// decides whether to warn; this package logs nothing).
+	Fallback string
 }
 
 // String is a one-line summary, e.g. "go (auto: no CUDA PJRT plugin found)".
@@ -112,9 +115,10 @@ func (i Info) String() string {
 }
 
 // New creates the backend named by spec (see the package documentation).
-// Nothing is downloaded. For "auto" it logs which backend it chose and why;
-// if a CUDA plugin is found but cannot be used, auto falls back to the
-// pure-Go backend and Info.Reason carries the error. An explicit XLA spec
+// Nothing is downloaded, and nothing is logged: Info says which backend
+// "auto" chose and why (Reason); if a CUDA plugin is found but cannot be
+// used, auto falls back to the pure-Go backend and Info.Fallback carries the
+// error. An explicit XLA spec
 // that cannot be used fails with an error wrapping [ErrUnavailable].
 //
 // Create one backend per process and share it: tensors belong to the
@@ -180,19 +184,13 @@ func newAuto(ctx context.Context, info Info) (backends.Backend, Info, error) {
 			b, xinfo, err := newXLA(ctx, info, path, "")
 			if err == nil {
 				xinfo.Reason = "CUDA PJRT plugin found: " + path
-				slog.Info("backend selected", "backend", "xla", "plugin", path, "version", xinfo.PluginVersion, "devices", len(xinfo.Devices))
 				return b, xinfo, nil
 			}
 			info.Reason = fmt.Sprintf("CUDA PJRT plugin %s found but unusable: %v", path, err)
-			slog.Warn("CUDA backend unusable, falling back to the pure-Go backend", "plugin", path, "error", err)
+			info.Fallback = info.Reason
 		}
 	}
-	b, info, err := newGo(info, GoConfig)
-	if err != nil {
-		return nil, info, err
-	}
-	slog.Info("backend selected", "backend", "go", "reason", info.Reason)
-	return b, info, nil
+	return newGo(info, GoConfig)
 }
 
 // locatePlugin turns the part of an xla spec after "xla:" into an absolute

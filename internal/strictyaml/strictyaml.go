@@ -64,6 +64,18 @@ var durationType = reflect.TypeFor[time.Duration]()
 // to a struct. file names the source in error messages. An empty document
 // leaves out unchanged.
 func Decode(data []byte, file string, out any) error {
+	return decode(data, file, out, false)
+}
+
+// DecodeSections is Decode for a reader of some sections of a document
+// that other readers share: keys at the top level that out does not have
+// are ignored (they are the other readers' sections); within the sections
+// it reads, decoding is as strict as Decode's.
+func DecodeSections(data []byte, file string, out any) error {
+	return decode(data, file, out, true)
+}
+
+func decode(data []byte, file string, out any, sections bool) error {
 	rv := reflect.ValueOf(out)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return fmt.Errorf("strictyaml: Decode needs a non-nil pointer, got %T", out)
@@ -80,7 +92,7 @@ func Decode(data []byte, file string, out any) error {
 	if err := dec.Decode(&extra); err == nil {
 		return &Error{File: file, Line: extra.Line, Column: extra.Column, Msg: "more than one YAML document; a config holds exactly one"}
 	}
-	d := &decoder{file: file}
+	d := &decoder{file: file, sections: sections}
 	node := &doc
 	if node.Kind == yaml.DocumentNode {
 		if len(node.Content) == 0 {
@@ -108,8 +120,9 @@ func syntaxError(file string, err error) error {
 }
 
 type decoder struct {
-	file string
-	errs []error
+	file     string
+	errs     []error
+	sections bool // ignore unknown top-level keys
 }
 
 func (d *decoder) fail(n *yaml.Node, path, format string, args ...any) {
@@ -296,6 +309,9 @@ func (d *decoder) structValue(n *yaml.Node, v reflect.Value, path string) {
 		}
 		seen[key] = k.Line
 		idx, ok := fields[key]
+		if !ok && d.sections && path == "" {
+			continue
+		}
 		if !ok {
 			msg := "unknown key"
 			if s := suggest(key, names); s != "" {
