@@ -281,6 +281,7 @@ out=$(sh scripts/running_jobs.sh "$api") || fail "running_jobs.sh against the re
 [ "$out" = "running_jobs: no training job is running" ] || fail "running_jobs.sh against the real API said: $out"
 lap "API on :58081: /healthz, /v1/transcribe, /v1/train (running_jobs.sh)"
 if [ "$gui" = 1 ]; then
+  curl -fsS -m 10 http://127.0.0.1:58080/healthz >/dev/null || fail "GET /healthz of the GUI (the API through its proxy) on host port 58080 failed"
   page=$(curl -fsS -m 10 http://127.0.0.1:58080/) || fail "GET / (the GUI) on host port 58080 failed"
   grep -qi '<html' <<<"$page" || fail "the GUI's / is not an HTML page"
   curl -fsS -m 10 http://127.0.0.1:58080/v1/train >/dev/null || fail "GET /v1/train through the GUI's proxy failed"
