@@ -11,8 +11,8 @@ Deploys this checkout to a GPU server with Docker and the NVIDIA Container
 Toolkit, in eight steps, each only after the previous one succeeded:
 
   1. rsync the project to $ASR_REMOTE:$ASR_REMOTE_DIR (not .git/, __pycache__/,
-     or the top-level data/, checkpoints/, models/, runs/ folders; a .env on
-     the server is kept)
+     or the top-level data/, checkpoints/, models/, runs/, bin/ folders; a .env
+     on the server is kept)
   2. ask the API on the server whether a training job is running; if one is,
      stop here unless --force (the job resumes from its last checkpoint after
      the restart)
@@ -186,7 +186,7 @@ begin 1 "copy the project to $remote:$remote_dir (rsync)"
 run "Check that 'ssh $remote' works (ASR_REMOTE names the server; a Host entry in ~/.ssh/config) and that rsync is installed on both machines." \
   rsync -az --delete --filter='protect /.env' \
   --exclude='__pycache__/' --exclude='/models/' --exclude='/data/' --exclude='/checkpoints/' \
-  --exclude='/runs/' --exclude='.git/' --exclude='/.cache/' --exclude='/.gpu/' \
+  --exclude='/runs/' --exclude='.git/' --exclude='/.cache/' --exclude='/.gpu/' --exclude='/bin/' \
   -e "ssh ${ssh_opts[*]}" ./ "$rsync_dest"
 
 # 2. Is a training job running? (scripts/running_jobs.sh asks the API.)

@@ -13,7 +13,7 @@ load helpers
 
 CTL=/tmp/asrkit-test-ctl
 SSHO="-o ControlMaster=auto -o ControlPath=$CTL -o ControlPersist=yes -o ServerAliveInterval=30"
-EXCLUDES="--exclude=__pycache__/ --exclude=/models/ --exclude=/data/ --exclude=/checkpoints/ --exclude=/runs/ --exclude=.git/ --exclude=/.cache/ --exclude=/.gpu/"
+EXCLUDES="--exclude=__pycache__/ --exclude=/models/ --exclude=/data/ --exclude=/checkpoints/ --exclude=/runs/ --exclude=.git/ --exclude=/.cache/ --exclude=/.gpu/ --exclude=/bin/"
 
 setup() {
   setup_stubs
