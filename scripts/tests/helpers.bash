@@ -41,21 +41,36 @@ wait_for() {
 }
 
 # start_bg OUTFILE CMD...: starts CMD in its own process group with SIGINT
-# not ignored (as a foreground job started from a terminal), output to
-# OUTFILE; sets BG_PID (also its process group id).
+# and SIGQUIT at their defaults (as a foreground job started from a terminal;
+# a shell without job control starts background jobs with them ignored, and
+# bats itself may have been started so), output to OUTFILE; sets BG_PID (also
+# its process group id).
 start_bg() {
   local out=$1
   shift
   set -m
-  "$@" >"$out" 2>&1 &
+  env --default-signal=INT,QUIT "$@" >"$out" 2>&1 &
   BG_PID=$!
   set +m
 }
 
-# ctrl_c: sends SIGINT to the whole process group, as Ctrl+C in a terminal does;
-# then waits for it and sets BG_STATUS.
+# ctrl_c: sends SIGINT to the whole process group, as Ctrl+C in a terminal
+# does; waits up to 20 s for it to exit (then kills it and fails) and sets
+# BG_STATUS.
 ctrl_c() {
+  local st
   kill -INT -- "-$BG_PID"
+  for _ in $(seq 1 200); do
+    st=$(ps -o stat= -p "$BG_PID" 2>/dev/null || true)
+    if [ -z "$st" ] || [[ $st == Z* ]]; then break; fi
+    sleep 0.1
+  done
+  if [ -n "$st" ] && [[ $st != Z* ]]; then
+    kill -KILL -- "-$BG_PID" 2>/dev/null || true
+    wait "$BG_PID" 2>/dev/null || true
+    echo "ctrl_c: $BG_PID was still running 20 s after SIGINT; killed" >&2
+    return 1
+  fi
   BG_STATUS=0
   wait "$BG_PID" || BG_STATUS=$?
 }
