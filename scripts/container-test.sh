@@ -244,6 +244,9 @@ lap "asr serve refuses a checkpoint volume it cannot write, with the fix"
 mkdir -p "$work/data/examples/configs" "$work/data/testdata"
 cp -r examples/configs/tiny-cpu "$work/data/examples/configs/"
 cp -r testdata/corpus testdata/ljspeech "$work/data/testdata/"
+# An LJSpeech-1.1 in the data volume (8 clips, the real layout), for the
+# image's default config.
+cp -r testdata/ljspeech "$work/data/LJSpeech-1.1"
 chown -R 1000:1000 "$work/data"
 up=1
 dc up -d "${services[@]}" >>"$work/compose.log" 2>&1 || fail "docker-compose up failed (compose.log)"
@@ -290,6 +293,20 @@ if [ "$gui" = 1 ]; then
 else
   skip "this asr has no 'gui' command yet: the frontend service is not checked"
 fi
+# The image's default config (README: training from the GUI) is accepted by
+# the API as it is: the dataset in ./data/LJSpeech-1.1, the run directory in
+# ./checkpoints/ljspeech-small (a dry run: nothing starts).
+base=$api
+[ "$gui" = 0 ] || base=http://127.0.0.1:58080
+curl -fsS -m 10 "$base/v1/datasets" | grep -qF 'LJSpeech-1.1' || fail "GET $base/v1/datasets does not list LJSpeech-1.1 (the data volume)"
+podman exec "$(dc ps -q asr-api)" cat /app/examples/configs/ljspeech-gpu.yaml >"$work/default.yaml" ||
+  fail "no default config /app/examples/configs/ljspeech-gpu.yaml in the image"
+code=$(curl -sS -m 30 -o "$work/check.json" -w '%{http_code}' --data-binary "@$work/default.yaml" "$base/v1/train?dry_run=true") ||
+  fail "POST $base/v1/train?dry_run=true failed"
+[ "$code" = 200 ] || fail "the image's default config: POST /v1/train?dry_run=true answered $code: $(cat "$work/check.json")"
+run_dir=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("run_dir", ""))' "$work/check.json")
+[ "$run_dir" = /app/checkpoints/ljspeech-small ] || fail "the default config's run directory is '$run_dir', want /app/checkpoints/ljspeech-small"
+lap "the image's default config: LJSpeech-1.1 listed, accepted (dry run)"
 
 # A redeploy with a training job running: run.sh's guard sees it, `compose
 # stop` makes it checkpoint, and asr serve --resume-jobs resumes it.
