@@ -26,7 +26,9 @@
 # the real API; a redeploy with a training job running (running_jobs.sh sees
 # it, `compose stop` exits 0 after a checkpoint, `compose up` resumes the job
 # from that checkpoint with --resume-jobs); with `asr gui`, the GUI through
-# 58080 and its /v1 proxy; then a clean `compose stop` (every service exits
+# 58080 (/healthz, the page, /v1 through its proxy, a transcription); the
+# image's default config accepted by a dry run with an LJSpeech-1.1 folder in
+# the data volume; then a clean `compose stop` (every service exits
 # with status 0) and `down`. Checks of commands the binary lacks are reported
 # as skipped.
 #
