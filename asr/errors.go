@@ -1,6 +1,9 @@
 package asr
 
-import "errors"
+import (
+	"errors"
+	"strings"
+)
 
 // Errors of the transcription API. They are wrapped, usually in an
 // [*Error]: test with errors.Is.
@@ -23,7 +26,8 @@ var (
 // file or directory it was about, and the cause. Like fs.PathError, its
 // message is "op path: cause" ("load models/x: ...", "transcribe a.wav:
 // ..."), without a package prefix: a program adds its own name once, at
-// the top. Every error that Load, LoadDefault, the Recognizer's methods
+// the top. A cause that already names the path is not prefixed with it
+// again ("load: model x: no such file or directory"). Every error that Load, LoadDefault, the Recognizer's methods
 // and a Stream's methods return is an *Error.
 type Error struct {
 	// Op is what was being done: "load", "transcribe" or "stream".
@@ -38,10 +42,11 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	if e.Path == "" {
-		return e.Op + ": " + e.Err.Error()
+	msg := e.Err.Error()
+	if e.Path == "" || strings.Contains(msg, e.Path) {
+		return e.Op + ": " + msg
 	}
-	return e.Op + " " + e.Path + ": " + e.Err.Error()
+	return e.Op + " " + e.Path + ": " + msg
 }
 
 // Unwrap returns the cause.
