@@ -250,6 +250,13 @@ cp -r testdata/corpus testdata/ljspeech "$work/data/testdata/"
 # image's default config.
 cp -r testdata/ljspeech "$work/data/LJSpeech-1.1"
 chown -R 1000:1000 "$work/data"
+# The services run with a token, as with ASR_API_TOKEN in .env: every /v1
+# request below sends it (from a file, never on a command line), and the GUI
+# must forward it.
+ASR_API_TOKEN=ctest-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')
+export ASR_API_TOKEN
+printf 'Authorization: Bearer %s\n' "$ASR_API_TOKEN" >"$work/auth"
+auth=(-H "@$work/auth")
 up=1
 dc up -d "${services[@]}" >>"$work/compose.log" 2>&1 || fail "docker-compose up failed (compose.log)"
 # wait_healthy: waits until every service is healthy (the pump runs the checks).
@@ -276,22 +283,26 @@ lap "docker-compose up: ${services[*]} healthy"
 curl -fsS -m 10 http://127.0.0.1:58081/healthz >"$work/healthz.out" || fail "GET /healthz on host port 58081 failed"
 check_transcribe() { # check_transcribe BASE_URL
   local body
-  body=$(curl -fsS -m 60 --data-binary "@testdata/$clip" -H 'Content-Type: application/octet-stream' "$1/v1/transcribe") ||
+  body=$(curl -fsS -m 60 "${auth[@]}" --data-binary "@testdata/$clip" -H 'Content-Type: application/octet-stream' "$1/v1/transcribe") ||
     fail "POST $1/v1/transcribe failed"
   grep -qF "\"text\":\"$want\"" <<<"${body//\": \"/\":\"}" || fail "POST $1/v1/transcribe answered $body, want text \"$want\""
 }
 check_transcribe http://127.0.0.1:58081
 api=http://127.0.0.1:58081
+code=$(curl -sS -m 10 -o /dev/null -w '%{http_code}' "$api/v1/train") || fail "GET /v1/train without the token failed"
+[ "$code" = 401 ] || fail "GET /v1/train without the token answered $code, want 401 (ASR_API_TOKEN)"
 out=$(sh scripts/running_jobs.sh "$api") || fail "running_jobs.sh against the real API: exit $?, $out"
 [ "$out" = "running_jobs: no training job is running" ] || fail "running_jobs.sh against the real API said: $out"
-lap "API on :58081: /healthz, /v1/transcribe, /v1/train (running_jobs.sh)"
+lap "API on :58081: /healthz, /v1/transcribe, /v1/train (running_jobs.sh), the token"
 if [ "$gui" = 1 ]; then
   curl -fsS -m 10 http://127.0.0.1:58080/healthz >/dev/null || fail "GET /healthz of the GUI (the API through its proxy) on host port 58080 failed"
   page=$(curl -fsS -m 10 http://127.0.0.1:58080/) || fail "GET / (the GUI) on host port 58080 failed"
   grep -qi '<html' <<<"$page" || fail "the GUI's / is not an HTML page"
-  curl -fsS -m 10 http://127.0.0.1:58080/v1/train >/dev/null || fail "GET /v1/train through the GUI's proxy failed"
+  curl -fsS -m 10 "${auth[@]}" http://127.0.0.1:58080/v1/train >/dev/null || fail "GET /v1/train through the GUI's proxy failed"
   check_transcribe http://127.0.0.1:58080
-  lap "GUI on :58080: the page, /v1 through its proxy"
+  code=$(curl -sS -m 10 -o /dev/null -w '%{http_code}' http://127.0.0.1:58080/v1/train) || fail "GET /v1/train through the GUI without the token failed"
+  [ "$code" = 401 ] || fail "GET /v1/train through the GUI without the token answered $code, want 401"
+  lap "GUI on :58080: /healthz, the page, /v1 through its proxy (the token forwarded)"
 else
   skip "this asr has no 'gui' command yet: the frontend service is not checked"
 fi
@@ -300,10 +311,10 @@ fi
 # ./checkpoints/ljspeech-small (a dry run: nothing starts).
 base=$api
 [ "$gui" = 0 ] || base=http://127.0.0.1:58080
-curl -fsS -m 10 "$base/v1/datasets" | grep -qF 'LJSpeech-1.1' || fail "GET $base/v1/datasets does not list LJSpeech-1.1 (the data volume)"
+curl -fsS -m 10 "${auth[@]}" "$base/v1/datasets" | grep -qF 'LJSpeech-1.1' || fail "GET $base/v1/datasets does not list LJSpeech-1.1 (the data volume)"
 podman exec "$(dc ps -q asr-api)" cat /app/examples/configs/ljspeech-gpu.yaml >"$work/default.yaml" ||
   fail "no default config /app/examples/configs/ljspeech-gpu.yaml in the image"
-code=$(curl -sS -m 30 -o "$work/check.json" -w '%{http_code}' --data-binary "@$work/default.yaml" "$base/v1/train?dry_run=true") ||
+code=$(curl -sS -m 30 "${auth[@]}" -o "$work/check.json" -w '%{http_code}' --data-binary "@$work/default.yaml" "$base/v1/train?dry_run=true") ||
   fail "POST $base/v1/train?dry_run=true failed"
 [ "$code" = 200 ] || fail "the image's default config: POST /v1/train?dry_run=true answered $code: $(cat "$work/check.json")"
 run_dir=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("run_dir", ""))' "$work/check.json")
@@ -313,7 +324,7 @@ lap "the image's default config: LJSpeech-1.1 listed, accepted (dry run)"
 # A redeploy with a training job running: run.sh's guard sees it, `compose
 # stop` makes it checkpoint, and asr serve --resume-jobs resumes it.
 job() { # job FIELD: a field of the job's state (GET /v1/train/ctest)
-  curl -fsS -m 10 "$api/v1/train/ctest" | python3 -c 'import json,sys; print(json.load(sys.stdin).get(sys.argv[1], ""))' "$1"
+  curl -fsS -m 10 "${auth[@]}" "$api/v1/train/ctest" | python3 -c 'import json,sys; print(json.load(sys.stdin).get(sys.argv[1], ""))' "$1"
 }
 wait_job() { # wait_job SECONDS STATE...: waits until the job is in one of the states
   local limit=$1 st=""
@@ -327,7 +338,7 @@ wait_job() { # wait_job SECONDS STATE...: waits until the job is in one of the s
   fail "the training job is '$st' after ${limit}s, want one of: $*"
 }
 sed -e 's/^  steps: .*/  steps: 100000/' -e 's/^  every: 20$/  every: 5/' examples/configs/serve-tiny.yaml >"$work/job.yaml"
-code=$(curl -sS -m 30 -o "$work/job.json" -w '%{http_code}' --data-binary "@$work/job.yaml" "$api/v1/train?name=ctest") ||
+code=$(curl -sS -m 30 "${auth[@]}" -o "$work/job.json" -w '%{http_code}' --data-binary "@$work/job.yaml" "$api/v1/train?name=ctest") ||
   fail "POST /v1/train failed"
 [ "$code" = 201 ] || fail "POST /v1/train answered $code: $(cat "$work/job.json")"
 wait_job 240 training
@@ -363,7 +374,7 @@ def find(o):
         for v in o: yield from find(v)
 print(max([r for l in open(sys.argv[1]) if l.strip() for r in find(json.loads(l))] or [0]))' "$work/checkpoints/ctest/train.jsonl")
 [ "$resumed" = "$step" ] || fail "the job resumed from step $resumed, want the checkpoint's $step"
-curl -fsS -m 10 -X POST "$api/v1/train/ctest/stop" >/dev/null || fail "POST /v1/train/ctest/stop failed"
+curl -fsS -m 10 "${auth[@]}" -X POST "$api/v1/train/ctest/stop" >/dev/null || fail "POST /v1/train/ctest/stop failed"
 wait_job 120 stopped
 lap "docker-compose up: the job resumed from step $resumed (--resume-jobs), then stopped"
 
