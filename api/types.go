@@ -547,6 +547,10 @@ type DataReport struct {
 	MaxSeconds float64 `json:"max_seconds"`
 	// Sets counts the valid utterances per split ("train", "val", "test").
 	Sets map[string]SetSummary `json:"sets,omitempty"`
+	// Corpora counts the valid utterances per corpus (a manifest row's
+	// "corpus", else the first folder of its audio path, else the
+	// manifest's name; an LJSpeech folder is one corpus), and per split.
+	Corpora map[string]CorpusSummary `json:"corpora,omitempty"`
 	// Histogram counts the valid utterances by duration, in 1-second bins.
 	Histogram []HistogramBin `json:"histogram"`
 	// Problems lists every invalid row or utterance, in source order.
@@ -568,6 +572,15 @@ type DataReport struct {
 type SetSummary struct {
 	Utterances int     `json:"utterances"`
 	Seconds    float64 `json:"seconds"`
+}
+
+// CorpusSummary counts the valid utterances of one corpus.
+type CorpusSummary struct {
+	// Sets counts them per split ("train", "val", "test").
+	Sets map[string]SetSummary `json:"sets"`
+	// Speakers is the number of distinct speakers (0 when the source does
+	// not name them).
+	Speakers int `json:"speakers"`
 }
 
 // HistogramBin counts valid utterances with durations in [Lo, Hi) seconds.

@@ -157,6 +157,16 @@ func dataReport(r *data.Report) api.DataReport {
 			out.Sets[string(k)] = api.SetSummary{Utterances: v.Utterances, Seconds: v.Seconds}
 		}
 	}
+	if len(r.Corpora) > 0 {
+		out.Corpora = map[string]api.CorpusSummary{}
+		for name, c := range r.Corpora {
+			sets := map[string]api.SetSummary{}
+			for k, v := range c.Sets {
+				sets[string(k)] = api.SetSummary{Utterances: v.Utterances, Seconds: v.Seconds}
+			}
+			out.Corpora[name] = api.CorpusSummary{Sets: sets, Speakers: c.Speakers}
+		}
+	}
 	for _, h := range r.Histogram {
 		out.Histogram = append(out.Histogram, api.HistogramBin{Lo: h.Lo, Hi: h.Hi, Count: h.Count})
 	}

@@ -32,6 +32,7 @@ func (s *Server) routes() http.Handler {
 
 	mux.HandleFunc("POST /v1/transcribe", s.handleTranscribe)
 	mux.HandleFunc("GET /v1/stream", s.handleStream)
+	mux.HandleFunc("POST /v1/spectrogram", s.handleSpectrogram)
 	mux.Handle("GET /v1/models", handle(http.StatusOK, func(*http.Request) (any, error) {
 		return api.Models{Loaded: s.models.current().info, Available: s.available()}, nil
 	}))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -13,6 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/asrkit/asrkit/server"
+	"github.com/asrkit/asrkit/web"
 )
 
 // tokenEnv is the environment variable holding the API token.
@@ -22,7 +24,8 @@ func init() {
 	commands = append(commands, &cli.Command{
 		Name:  "serve",
 		Usage: "run the training and recognition service (REST + WebSocket)",
-		Description: "Serves the API described in the README (\"The service\"): transcription\n" +
+		Description: "Serves the web interface at / (the README's \"The web interface\"; --no-gui\n" +
+			"turns it off) and the API described in the README (\"The service\"): transcription\n" +
 			"(POST /v1/transcribe, the Vosk protocol on /v1/stream), model switching, training\n" +
 			"jobs (each a child `asr train` process with its run directory under\n" +
 			"--checkpoint-root), dataset checks, /healthz and Prometheus /metrics.\n\n" +
@@ -48,6 +51,7 @@ func init() {
 			&cli.DurationFlag{Name: "partial-interval", Value: server.DefaultPartialInterval, Usage: "audio between two partial results of a /v1/stream session (longer: cheaper)"},
 			&cli.StringSliceFlag{Name: "allow-origin", Usage: "host `PATTERN` of web pages on another origin that may use the API (CORS and WebSockets), e.g. localhost:58080; repeatable"},
 			&cli.DurationFlag{Name: "shutdown-timeout", Value: server.DefaultShutdownTimeout, Usage: "time for requests in flight and the training job's checkpoint at shutdown"},
+			&cli.BoolFlag{Name: "no-gui", Usage: "serve the API only, not the web interface at /"},
 		},
 		Action: serveCommand,
 	})
@@ -58,6 +62,10 @@ func serveCommand(c *cli.Context) error {
 		return fmt.Errorf("serve takes no arguments (got %q)", c.Args().Slice())
 	}
 	logger := slog.Default()
+	var gui http.Handler
+	if !c.Bool("no-gui") {
+		gui = web.Handler()
+	}
 	srv, err := server.New(server.Config{
 		DataRoot:        c.String("data-root"),
 		CheckpointRoot:  c.String("checkpoint-root"),
@@ -75,6 +83,7 @@ func serveCommand(c *cli.Context) error {
 		ResumeJobs:      c.Bool("resume-jobs"),
 		AllowOrigins:    c.StringSlice("allow-origin"),
 		ShutdownTimeout: c.Duration("shutdown-timeout"),
+		GUI:             gui,
 		Version:         version,
 		Logger:          logger,
 	})
