@@ -89,11 +89,21 @@ func (c *Cache) path(id string) string {
 	return filepath.Join(c.dir, name[:2], name+".lmf")
 }
 
+// staleTemporary is the age past which a cache entry's temporary file is
+// an interrupted build's leftover: a live writer renames its temporary
+// into place within a moment of creating it.
+const staleTemporary = 10 * time.Minute
+
 // removeTemporaries deletes the temporary files an interrupted build left.
+// Recent ones are left alone: another process (a second training job
+// sharing the cache) may be writing them, and deleting one would fail its
+// write.
 func (c *Cache) removeTemporaries() {
 	filepath.WalkDir(c.dir, func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && strings.Contains(d.Name(), ".tmp-") {
-			os.Remove(p)
+			if info, err := d.Info(); err == nil && time.Since(info.ModTime()) > staleTemporary {
+				os.Remove(p)
+			}
 		}
 		return nil
 	})

@@ -420,6 +420,12 @@ func TestPrepareResumes(t *testing.T) {
 	tmp := filepath.Join(d.Cache().Dir(), "00", ".x.lmf.tmp-123")
 	os.MkdirAll(filepath.Dir(tmp), 0o755)
 	os.WriteFile(tmp, []byte("partial"), 0o644)
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(tmp, old, old)
+	// A fresh temporary file is another process's write in progress (a
+	// second job sharing the cache): it is left alone.
+	live := filepath.Join(d.Cache().Dir(), "00", ".y.lmf.tmp-456")
+	os.WriteFile(live, []byte("being written"), 0o644)
 	d2, err := Prepare(ctx, cfg, Options{Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
@@ -429,6 +435,9 @@ func TestPrepareResumes(t *testing.T) {
 	}
 	if _, err := os.Stat(tmp); !os.IsNotExist(err) {
 		t.Error("temporary file left")
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("another writer's temporary file was removed: %v", err)
 	}
 	// A cancelled context stops the build with its error.
 	cctx, cancel := context.WithCancel(ctx)
