@@ -115,7 +115,9 @@ type Metrics struct {
 	GFLOPS float64 `json:"gflops"`
 	// StepsPerSecond and AudioSecondsPerSecond are the throughput over the
 	// interval's wall time (data waits included; evaluation, checkpoints and
-	// graph compilation excluded).
+	// graph compilation excluded), counted over the interval's steps that
+	// compiled no graph (the first step of each batch shape runs inside its
+	// compilation); 0 when every step of the interval compiled.
 	StepsPerSecond        float64 `json:"steps_per_second"`
 	AudioSecondsPerSecond float64 `json:"audio_seconds_per_second"`
 	// DataWait is the time spent waiting for batches in the interval.

@@ -17,7 +17,17 @@ type interval struct {
 	loss, tokens, gradNorm float64
 	steps, skipped, utts   int
 	audio, padded, flops   float64
-	wall, wait             time.Duration
+	wait                   time.Duration
+	// timed counts the steps that compiled no graph, the throughput's
+	// basis: a step that compiles runs its batch once as part of the
+	// compilation, whose time is not training time (after a resume every
+	// batch shape compiles again; counting those steps' audio over the
+	// remaining time reported 100x the real throughput).
+	timed struct {
+		steps        int
+		audio, flops float64
+		wall         time.Duration
+	}
 }
 
 // stepResult is what one optimizer step measured.
@@ -94,6 +104,7 @@ func (t *trainer) loop(ctx context.Context) error {
 func (t *trainer) trainStep(it *data.Iterator, iv *interval) (stepResult, error) {
 	start := time.Now()
 	compileBefore := t.res.CompileTime
+	audioBefore, flopsBefore := iv.audio, iv.flops
 	stepNo := t.step + 1
 	lr := t.cfg.Train.LearningRateAt(stepNo, t.total)
 	hyper := t.opt.hyper(stepNo, lr)
@@ -150,7 +161,12 @@ func (t *trainer) trainStep(it *data.Iterator, iv *interval) (stepResult, error)
 	elapsed := time.Since(start) - (t.res.CompileTime - compileBefore)
 	t.res.TrainTime += elapsed
 	t.state.TrainSeconds += elapsed.Seconds()
-	iv.wall += elapsed
+	if t.res.CompileTime == compileBefore {
+		iv.timed.steps++
+		iv.timed.audio += iv.audio - audioBefore
+		iv.timed.flops += iv.flops - flopsBefore
+		iv.timed.wall += elapsed
+	}
 	iv.steps++
 	t.res.Step = t.step
 	return r, nil
@@ -286,10 +302,10 @@ func (t *trainer) emitMetrics(iv *interval) {
 	if good := iv.steps - iv.skipped; good > 0 {
 		m.GradNorm = iv.gradNorm / float64(good)
 	}
-	if s := iv.wall.Seconds(); s > 0 {
-		m.StepsPerSecond = float64(iv.steps) / s
-		m.AudioSecondsPerSecond = iv.audio / s
-		m.GFLOPS = iv.flops / s / 1e9
+	if s := iv.timed.wall.Seconds(); s > 0 && iv.timed.steps > 0 {
+		m.StepsPerSecond = float64(iv.timed.steps) / s
+		m.AudioSecondsPerSecond = iv.timed.audio / s
+		m.GFLOPS = iv.timed.flops / s / 1e9
 		m.ETA = float64(t.total-t.step) / m.StepsPerSecond
 	}
 	t.emit(Event{Type: EventMetrics, Metrics: m})

@@ -567,3 +567,44 @@ func TestBFloat16TrainLossFalls(t *testing.T) {
 		t.Errorf("after resuming in float32: %v, %+v", err, ck)
 	}
 }
+
+// The throughput of a metrics interval counts only the steps that compiled
+// no graph: a step whose batch ran inside its graph's compilation has no
+// training time of its own, and counting its audio reported thousands of
+// audio seconds per second after a resume (every shape compiles again).
+func TestThroughputLeavesOutCompilingSteps(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Train.Steps = 6
+	cfg.Train.EvalEvery = -1
+	cfg.Checkpoint.Every = 100
+	cfg.Log.Every = 1
+	var events []Event
+	if _, err := Run(context.Background(), cfg, Options{Observer: collect(&events)}); err != nil {
+		t.Fatal(err)
+	}
+	compiled, timed := 0, 0
+	compiling := false
+	for _, e := range events {
+		switch e.Type {
+		case EventCompile:
+			compiling = true
+		case EventMetrics:
+			m := e.Metrics
+			if compiling {
+				compiled++
+				if m.AudioSecondsPerSecond != 0 || m.StepsPerSecond != 0 || m.ETA != 0 {
+					t.Errorf("step %d compiled its graph but has a throughput: %+v", e.Step, m)
+				}
+			} else {
+				timed++
+				if m.AudioSecondsPerSecond <= 0 || m.StepsPerSecond <= 0 {
+					t.Errorf("step %d compiled nothing but has no throughput: %+v", e.Step, m)
+				}
+			}
+			compiling = false
+		}
+	}
+	if compiled == 0 || timed == 0 {
+		t.Errorf("%d compiling and %d timed steps: want both", compiled, timed)
+	}
+}
