@@ -130,7 +130,7 @@ func ExampleResult_WriteSRT() {
 // Decode with the bundled model's own language model at another weight
 // and word bonus (tune them on held-out data with asr eval), or without it.
 func ExampleDecodingOptions() {
-	rec, err := asr.LoadDefault(&asr.Options{Decoding: asr.DecodingOptions{LMWeight: 0.5, WordBonus: 1.0}})
+	rec, err := asr.LoadDefault(&asr.Options{Decoding: asr.DecodingOptions{LMWeight: 0.3, WordBonus: 1.0}})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func ExampleDecodingOptions() {
 	}
 	defer greedy.Close()
 	fmt.Println(rec.Info().Decoder, "|", greedy.Info().Decoder)
-	// Output: beam(width=16), lm order 2 weight 0.5 | greedy
+	// Output: beam(width=16), lm order 3 weight 0.3 | greedy
 }
 
 // Options are checked all at once, before anything is loaded.

@@ -128,7 +128,7 @@ func ReadARPA(r io.Reader) (*Model, error) {
 		return nil, formatErr(line, "the model declares no 1-grams")
 	}
 	order := len(declared)
-	b := newBuilder(order)
+	b := newSizedBuilder(order, declared)
 	for n := 1; n <= order; n++ {
 		// s holds the section header.
 		for s == "" {
