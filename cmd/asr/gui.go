@@ -45,7 +45,7 @@ func guiCommand(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return fmt.Errorf("gui takes no arguments (got %q)", c.Args().Slice())
 	}
-	logger := slog.Default()
+	logger := appLogger(c)
 	fe, err := web.NewFrontend(web.FrontendConfig{API: c.String("api"), Logger: logger})
 	if err != nil {
 		return fmt.Errorf("gui: %w", err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -61,7 +60,7 @@ func serveCommand(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return fmt.Errorf("serve takes no arguments (got %q)", c.Args().Slice())
 	}
-	logger := slog.Default()
+	logger := appLogger(c)
 	var gui http.Handler
 	if !c.Bool("no-gui") {
 		gui = web.Handler()
