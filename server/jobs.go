@@ -61,7 +61,19 @@ type trainerStatus struct {
 	Checkpoint string       `json:"checkpoint,omitempty"`
 	Backend    string       `json:"backend,omitempty"`
 	PID        int          `json:"pid"`
+	Host       string       `json:"host,omitempty"`
 	Updated    time.Time    `json:"updated"`
+}
+
+// elsewhere reports whether the training process runs on another host
+// (another API replica's container, another machine sharing the
+// checkpoint volume), where its PID means nothing here.
+func (st *trainerStatus) elsewhere() bool {
+	if st == nil || st.Host == "" {
+		return false
+	}
+	h, err := os.Hostname()
+	return err == nil && h != st.Host
 }
 
 // child is a running training process.
@@ -407,6 +419,9 @@ func (j *jobs) stop(id string) (api.Job, error) {
 	c := j.children[id]
 	if c == nil {
 		st, _ := j.readStatus(id)
+		if j.runningElsewhere(id) && st.elsewhere() {
+			return api.Job{}, errorf(http.StatusConflict, "job %s is trained by process %d on host %s, not this server's: stop it through the API that started it (the run directory's lock shows it is running)", id, st.PID, st.Host)
+		}
 		if j.runningElsewhere(id) && st != nil && alive(st.PID) {
 			// A process this server did not start (e.g. one that outlived
 			// an earlier server): it stops on SIGTERM all the same.
@@ -606,7 +621,11 @@ func (j *jobs) describeLocked(id string) (api.Job, error) {
 	case st.State.Active():
 		if j.runningElsewhere(id) {
 			job.PID = st.PID
-			job.Message = cmp.Or(job.Message, "trained by another process")
+			by := "trained by another process"
+			if st.elsewhere() {
+				by = "trained by a process on host " + st.Host
+			}
+			job.Message = cmp.Or(job.Message, by)
 		} else {
 			job.State = api.JobInterrupted
 			job.Message = fmt.Sprintf("the training process ended at step %d without saving its state (a server restart or a crash); resuming continues from the last checkpoint", job.Step)

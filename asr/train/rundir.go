@@ -147,20 +147,29 @@ func (t *trainer) setState(s State, msg string) {
 
 // status is the content of the status file (checkpoint.StatusFile).
 type status struct {
-	State      State     `json:"state"`
-	Message    string    `json:"message,omitempty"`
-	Step       int64     `json:"step"`
-	TotalSteps int64     `json:"total_steps"`
-	Checkpoint string    `json:"checkpoint,omitempty"`
-	Backend    string    `json:"backend,omitempty"`
-	PID        int       `json:"pid"`
-	Updated    time.Time `json:"updated"`
+	State      State  `json:"state"`
+	Message    string `json:"message,omitempty"`
+	Step       int64  `json:"step"`
+	TotalSteps int64  `json:"total_steps"`
+	Checkpoint string `json:"checkpoint,omitempty"`
+	Backend    string `json:"backend,omitempty"`
+	PID        int    `json:"pid"`
+	// Host is the training machine's (or container's) host name: a PID
+	// means something only there.
+	Host    string    `json:"host,omitempty"`
+	Updated time.Time `json:"updated"`
+}
+
+// hostname is os.Hostname, or "" when it fails.
+func hostname() string {
+	h, _ := os.Hostname()
+	return h
 }
 
 // writeStatus rewrites the status file atomically; a failure is a warning,
 // not a reason to stop training.
 func (t *trainer) writeStatus(s State, msg string) {
-	st := status{State: s, Message: msg, Step: t.step, TotalSteps: t.total, Checkpoint: t.res.Checkpoint, PID: os.Getpid(), Updated: time.Now().UTC()}
+	st := status{State: s, Message: msg, Step: t.step, TotalSteps: t.total, Checkpoint: t.res.Checkpoint, PID: os.Getpid(), Host: hostname(), Updated: time.Now().UTC()}
 	if t.backend != nil {
 		st.Backend = t.binfo.String()
 	}
