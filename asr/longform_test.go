@@ -19,7 +19,7 @@ import (
 // out the same whether a clip is transcribed alone or inside a long file,
 // which needs a model that recognises the clips well and is not thrown by
 // neighbouring speech: neither the bundled model (trained on 2 CPU cores,
-// about 77% WER on these real clips, so context changes most of its
+// about 76% WER on these real clips, so context changes most of its
 // words) nor testdata/models/tiny-cpu (which has memorised each clip alone
 // and garbles a clip that follows another within a window) is one. The
 // exact checks of cutting and stitching are the tone-code tests
