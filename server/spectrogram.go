@@ -108,13 +108,12 @@ func (s *Server) handleSpectrogram(w http.ResponseWriter, r *http.Request) {
 // quantise averages the frames into at most columns columns and maps each
 // value's dB below the loudest to a byte.
 func quantise(m *features.LogMel, cfg features.Config, duration float64, columns int) api.Spectrogram {
-	group := (m.Frames + columns - 1) / columns
-	cols := (m.Frames + group - 1) / group
+	cols, group, db, maxDB := m.ColumnsDB(columns)
 	out := api.Spectrogram{
 		Duration: round3(duration), SampleRate: cfg.SampleRate, Frames: m.Frames,
 		FrameSeconds: float64(cfg.HopLength) / float64(cfg.SampleRate),
 		Columns:      cols, ColumnFrames: group, Bands: m.Bands, RangeDB: spectrogramRangeDB,
-		Data: make([]byte, cols*m.Bands),
+		MaxDB: round3(maxDB), Data: make([]byte, len(db)),
 	}
 	// Band centres: n_mels+2 points equally spaced on the mel scale, band
 	// b centred on point b+1.
@@ -124,25 +123,8 @@ func quantise(m *features.LogMel, cfg features.Config, duration float64, columns
 	for b := range m.Bands {
 		out.BandHz[b] = math.Round(features.MelToHz(lo+(hi-lo)*float64(b+1)/float64(m.Bands+1), htk))
 	}
-	vmax := float32(math.Inf(-1))
-	for _, v := range m.Data {
-		vmax = max(vmax, v)
-	}
-	toDB := 10 / math.Ln10
-	out.MaxDB = round3(float64(vmax) * toDB)
-	sum := make([]float64, m.Bands)
-	for c := range cols {
-		t0, t1 := c*group, min((c+1)*group, m.Frames)
-		clear(sum)
-		for t := t0; t < t1; t++ {
-			for b, v := range m.Frame(t) {
-				sum[b] += float64(v)
-			}
-		}
-		for b := range m.Bands {
-			db := (sum[b]/float64(t1-t0) - float64(vmax)) * toDB
-			out.Data[c*m.Bands+b] = byte(math.Round(255 * max(0, min(1, 1+db/spectrogramRangeDB))))
-		}
+	for i, v := range db {
+		out.Data[i] = byte(math.Round(255 * max(0, min(1, 1+v/spectrogramRangeDB))))
 	}
 	return out
 }

@@ -64,8 +64,7 @@ func Spectrogram(m *LogMel, cfg Config, opts SpectrogramOptions) (*image.RGBA, e
 	if maxW <= 0 {
 		maxW = 2400
 	}
-	group := (m.Frames + maxW - 1) / maxW // frames per pixel column
-	cols := (m.Frames + group - 1) / group
+	cols, group, db, _ := m.ColumnsDB(maxW)
 	colW := max(1, (minPlotWidth+cols-1)/cols) // short clips: widen each column
 	plotW := cols * colW
 	rowH := max(1, 320/m.Bands)
@@ -91,24 +90,9 @@ func Spectrogram(m *LogMel, cfg Config, opts SpectrogramOptions) (*image.RGBA, e
 		d.DrawString(s)
 	}
 
-	// Values: dB relative to the loudest (natural-log energy × 10/ln 10).
-	vmax := float32(math.Inf(-1))
-	for _, v := range m.Data {
-		vmax = max(vmax, v)
-	}
-	toDB := 10 / math.Ln10
-	col := make([]float64, m.Bands)
 	for cx := range cols {
-		t0, t1 := cx*group, min((cx+1)*group, m.Frames)
-		clear(col)
-		for t := t0; t < t1; t++ {
-			for b, v := range m.Frame(t) {
-				col[b] += float64(v)
-			}
-		}
 		for b := range m.Bands {
-			db := (col[b]/float64(t1-t0) - float64(vmax)) * toDB
-			c := cmap(1 + db/rangeDB)
+			c := cmap(1 + db[cx*m.Bands+b]/rangeDB)
 			y0 := top + plotH - (b+1)*rowH
 			for y := y0; y < y0+rowH; y++ {
 				for x := left + cx*colW; x < left+(cx+1)*colW; x++ {
@@ -203,6 +187,39 @@ func Spectrogram(m *LogMel, cfg Config, opts SpectrogramOptions) (*image.RGBA, e
 		text(opts.Title, left, 18, 0)
 	}
 	return img, nil
+}
+
+// ColumnsDB averages the frames of m in groups of group frames, at most
+// maxColumns columns (the last may hold fewer frames), and returns each
+// column's bands in dB below the loudest value of m (≤ 0; natural-log
+// energy × 10/ln 10), column after column (cols × m.Bands values), and
+// that loudest value in dB. A spectrogram's picture ([Spectrogram]) and
+// its data (the service's /v1/spectrogram) are both made from it.
+func (m *LogMel) ColumnsDB(maxColumns int) (cols, group int, db []float64, maxDB float64) {
+	if m.Frames == 0 || maxColumns <= 0 {
+		return 0, 1, nil, math.Inf(-1)
+	}
+	group = (m.Frames + maxColumns - 1) / maxColumns
+	cols = (m.Frames + group - 1) / group
+	vmax := float32(math.Inf(-1))
+	for _, v := range m.Data {
+		vmax = max(vmax, v)
+	}
+	toDB := 10 / math.Ln10
+	db = make([]float64, cols*m.Bands)
+	for c := range cols {
+		t0, t1 := c*group, min((c+1)*group, m.Frames)
+		col := db[c*m.Bands : (c+1)*m.Bands]
+		for t := t0; t < t1; t++ {
+			for b, v := range m.Frame(t) {
+				col[b] += float64(v)
+			}
+		}
+		for b := range col {
+			col[b] = (col[b]/float64(t1-t0) - float64(vmax)) * toDB
+		}
+	}
+	return cols, group, db, float64(vmax) * toDB
 }
 
 func hzLabel(f float64) string {

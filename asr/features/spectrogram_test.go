@@ -3,6 +3,7 @@ package features
 import (
 	"bytes"
 	"image/color"
+	"math"
 	"image/png"
 	"testing"
 
@@ -82,5 +83,34 @@ func TestSpectrogram(t *testing.T) {
 		if _, err := Spectrogram(bad.m, bad.cfg, bad.opts); err == nil {
 			t.Errorf("no error for %d×%d, %+v, %+v", bad.m.Frames, bad.m.Bands, bad.cfg, bad.opts)
 		}
+	}
+}
+
+func TestColumnsDB(t *testing.T) {
+	ln10 := float32(math.Ln10)
+	// Three frames of two bands; the loudest value is ln 10 (10 dB).
+	m := &LogMel{Frames: 3, Bands: 2, Data: []float32{ln10, 0, 0, 0, ln10, ln10}}
+	for _, c := range []struct {
+		maxCols     int
+		cols, group int
+		db          []float64
+	}{
+		{3, 3, 1, []float64{0, -10, -10, -10, 0, 0}},
+		{2, 2, 2, []float64{-5, -10, 0, 0}}, // frames 0-1 averaged, then frame 2 alone
+		{1, 1, 3, []float64{-10.0 / 3, -20.0 / 3}},
+	} {
+		cols, group, db, maxDB := m.ColumnsDB(c.maxCols)
+		if cols != c.cols || group != c.group || len(db) != len(c.db) || math.Abs(maxDB-10) > 1e-5 {
+			t.Errorf("ColumnsDB(%d) = %d cols of %d, %v, max %g", c.maxCols, cols, group, db, maxDB)
+			continue
+		}
+		for i := range db {
+			if math.Abs(db[i]-c.db[i]) > 1e-5 {
+				t.Errorf("ColumnsDB(%d): value %d is %g, want %g", c.maxCols, i, db[i], c.db[i])
+			}
+		}
+	}
+	if cols, _, db, _ := (&LogMel{Bands: 2}).ColumnsDB(4); cols != 0 || db != nil {
+		t.Errorf("no frames: %d cols, %v", cols, db)
 	}
 }
