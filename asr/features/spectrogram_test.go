@@ -3,8 +3,8 @@ package features
 import (
 	"bytes"
 	"image/color"
-	"math"
 	"image/png"
+	"math"
 	"testing"
 
 	"github.com/asrkit/asrkit/internal/testutil"
