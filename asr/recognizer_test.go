@@ -346,7 +346,7 @@ func TestTenMinutesBoundedMemory(t *testing.T) {
 		}
 	}
 	stream := func(seconds int) io.Reader {
-		return io.MultiReader(bytes.NewReader(streamingWAVHeader(16000)), &loopPCM{pcm: pcm, left: seconds * 32000})
+		return io.MultiReader(bytes.NewReader(testutil.WAVHeader(16000, -1)), &loopPCM{pcm: pcm, left: seconds * 32000})
 	}
 	// Warm the graph of a full window so that compilation is not counted.
 	if _, err := r.TranscribeReader(gocontext.Background(), stream(20)); err != nil {
@@ -394,26 +394,6 @@ func TestTenMinutesBoundedMemory(t *testing.T) {
 	}
 }
 
-// streamingWAVHeader is a 16-bit mono WAV header with the sizes
-// 0xFFFFFFFF that a program writing to a pipe leaves.
-func streamingWAVHeader(rate int) []byte {
-	var b bytes.Buffer
-	w := func(v any) { binary.Write(&b, binary.LittleEndian, v) }
-	b.WriteString("RIFF")
-	w(uint32(0xffffffff))
-	b.WriteString("WAVEfmt ")
-	w(uint32(16))
-	w(uint16(1))
-	w(uint16(1))
-	w(uint32(rate))
-	w(uint32(2 * rate))
-	w(uint16(2))
-	w(uint16(16))
-	b.WriteString("data")
-	w(uint32(0xffffffff))
-	return b.Bytes()
-}
-
 // loopPCM repeats pcm until left bytes have been read.
 type loopPCM struct {
 	pcm       []byte
@@ -451,7 +431,7 @@ func TestProgress(t *testing.T) {
 	}
 	// Standard input: no total.
 	got = nil
-	if _, err := r.TranscribeReader(ctx, io.MultiReader(bytes.NewReader(streamingWAVHeader(16000)), &loopPCM{pcm: make([]byte, 3200), left: 64000})); err != nil {
+	if _, err := r.TranscribeReader(ctx, io.MultiReader(bytes.NewReader(testutil.WAVHeader(16000, -1)), &loopPCM{pcm: make([]byte, 3200), left: 64000})); err != nil {
 		t.Fatal(err)
 	}
 	if len(got) == 0 || got[0].Total != 0 || got[len(got)-1].Done != 2*time.Second {

@@ -100,33 +100,13 @@ func TestAudioReaderLength(t *testing.T) {
 	if a.Length() != -1 || a.Duration() != 0 {
 		t.Errorf("mp3: Length %d, Duration %v", a.Length(), a.Duration())
 	}
-	s, err := NewAudioReader(&endless{header: streamingWAVHeader(16000)})
+	s, err := NewAudioReader(&endless{header: testutil.WAVHeader(16000, -1)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s.Length() != -1 {
 		t.Errorf("streaming header: Length %d", s.Length())
 	}
-}
-
-// streamingWAVHeader is the header that a program writing WAV to a pipe
-// leaves: 16-bit mono, RIFF and data sizes 0xFFFFFFFF.
-func streamingWAVHeader(rate int) []byte {
-	var b bytes.Buffer
-	w := func(v any) { binary.Write(&b, binary.LittleEndian, v) }
-	b.WriteString("RIFF")
-	w(uint32(0xffffffff))
-	b.WriteString("WAVEfmt ")
-	w(uint32(16))
-	w(uint16(1))
-	w(uint16(1))
-	w(uint32(rate))
-	w(uint32(2 * rate))
-	w(uint16(2))
-	w(uint16(16))
-	b.WriteString("data")
-	w(uint32(0xffffffff))
-	return b.Bytes()
 }
 
 // endless is a header followed by a sine wave that never ends (until
@@ -162,7 +142,7 @@ func (e *endless) Read(p []byte) (int, error) {
 // not grow with what has been read (Decode of the same would hold it all).
 func TestAudioReaderEndlessStream(t *testing.T) {
 	const rate = 16000
-	a, err := NewAudioReader(&endless{header: streamingWAVHeader(rate)})
+	a, err := NewAudioReader(&endless{header: testutil.WAVHeader(rate, -1)})
 	if err != nil {
 		t.Fatal(err)
 	}

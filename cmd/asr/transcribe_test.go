@@ -191,20 +191,8 @@ func TestTranscribeCommandErrors(t *testing.T) {
 // writeWAV writes 16-bit mono PCM.
 func writeWAV(t *testing.T, path string, samples []float32, rate int) {
 	t.Helper()
-	var b bytes.Buffer
-	w := func(v any) { binary.Write(&b, binary.LittleEndian, v) }
-	b.WriteString("RIFF")
-	w(uint32(36 + 2*len(samples)))
-	b.WriteString("WAVEfmt ")
-	w(uint32(16))
-	w(uint16(1))
-	w(uint16(1))
-	w(uint32(rate))
-	w(uint32(2 * rate))
-	w(uint16(2))
-	w(uint16(16))
-	b.WriteString("data")
-	w(uint32(2 * len(samples)))
+	b := bytes.NewBuffer(testutil.WAVHeader(rate, 2*len(samples)))
+	w := func(v any) { binary.Write(b, binary.LittleEndian, v) }
 	for _, x := range samples {
 		w(int16(max(-32768, min(32767, math.Round(float64(x)*32768)))))
 	}

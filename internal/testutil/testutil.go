@@ -8,6 +8,8 @@
 package testutil
 
 import (
+	"bytes"
+	"encoding/binary"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -70,4 +72,30 @@ func RequireTool(tb testing.TB, name string) string {
 	}
 	tb.Skipf("tool %q not installed; skipping (scripts/test.sh installs it)", name)
 	return ""
+}
+
+// WAVHeader is the 44-byte header of a 16-bit mono PCM WAV file at rate
+// with dataBytes bytes of samples; a negative dataBytes gives the sizes
+// 0xFFFFFFFF that a program writing WAV to a pipe leaves (a stream of
+// unknown length).
+func WAVHeader(rate, dataBytes int) []byte {
+	riff, data := uint32(0xffffffff), uint32(0xffffffff)
+	if dataBytes >= 0 {
+		riff, data = uint32(36+dataBytes), uint32(dataBytes)
+	}
+	var b bytes.Buffer
+	w := func(v any) { binary.Write(&b, binary.LittleEndian, v) }
+	b.WriteString("RIFF")
+	w(riff)
+	b.WriteString("WAVEfmt ")
+	w(uint32(16))       // fmt chunk size
+	w(uint16(1))        // PCM
+	w(uint16(1))        // mono
+	w(uint32(rate))     // samples per second
+	w(uint32(2 * rate)) // bytes per second
+	w(uint16(2))        // block align
+	w(uint16(16))       // bits per sample
+	b.WriteString("data")
+	w(data)
+	return b.Bytes()
 }
