@@ -24,6 +24,7 @@ import (
 
 	"github.com/asrkit/asrkit/asr/features"
 	"github.com/asrkit/asrkit/asr/text"
+	"github.com/asrkit/asrkit/internal/progress"
 )
 
 // Vocabulary encodes normalised text into label ids; *text.Vocabulary
@@ -516,13 +517,13 @@ func checkAudio(ctx context.Context, c *Cache, utts []Utterance, cfg Config, opt
 		decoded   atomic.Int64 // microseconds of audio
 		augmented atomic.Int64
 	)
-	var bar *progress
+	var bar *progress.Bar // nil: no bar
 	if opts.Progress != nil && len(utts) > 0 {
 		desc := "checking audio"
 		if build {
 			desc = "features"
 		}
-		bar = newProgress(opts.Progress, len(utts), desc)
+		bar = progress.New(opts.Progress, int64(len(utts)), progress.Options{Description: desc, Unit: "utt", PredictTime: true})
 	}
 	rate := float64(c.fcfg.SampleRate)
 	// An I/O error of the cache stops every worker: it is the disk's
@@ -559,7 +560,7 @@ func checkAudio(ctx context.Context, c *Cache, utts []Utterance, cfg Config, opt
 				fail := func(k ProblemKind, detail string) {
 					probs[i] = &Problem{ID: u.ID, Kind: k, Detail: detail, Source: u.Source, Line: u.Line}
 				}
-				bar.add(1)
+				bar.Add(1)
 				st, err := os.Stat(u.Audio)
 				if err != nil {
 					if errors.Is(err, os.ErrNotExist) {
@@ -641,7 +642,7 @@ func checkAudio(ctx context.Context, c *Cache, utts []Utterance, cfg Config, opt
 		}()
 	}
 	wg.Wait()
-	bar.finish()
+	bar.Finish()
 	if err := ctx.Err(); err != nil {
 		return nil, nil, BuildStats{}, err
 	}
