@@ -43,10 +43,27 @@ type Error struct {
 
 func (e *Error) Error() string {
 	msg := e.Err.Error()
-	if e.Path == "" || strings.Contains(msg, e.Path) {
+	if e.Path == "" || namesPath(msg, e.Path) {
 		return e.Op + ": " + msg
 	}
 	return e.Op + " " + e.Path + ": " + msg
+}
+
+// namesPath reports whether msg names path as a word of its own: at the
+// start or after a space, and followed by a colon, a space or the end (a
+// short path such as "a" inside another word does not count).
+func namesPath(msg, path string) bool {
+	for i := 0; ; {
+		j := strings.Index(msg[i:], path)
+		if j < 0 {
+			return false
+		}
+		start, end := i+j, i+j+len(path)
+		if (start == 0 || msg[start-1] == ' ') && (end == len(msg) || msg[end] == ':' || msg[end] == ' ') {
+			return true
+		}
+		i = start + 1
+	}
 }
 
 // Unwrap returns the cause.
